@@ -1,0 +1,3 @@
+export * from './common/errors.js';
+export * from './protocol/command.js';
+export * from './protocol/response-code.js';
