@@ -130,7 +130,8 @@ const retriableResponseCodes = new Set<number>([
 /** Error codes named after a response code map back from it (SYSTEM_BUSY ⇄ 2, TOPIC_NOT_EXIST ⇄ 17, …). */
 const codeByResponseCode = new Map<number, ErrorCode>();
 for (const [code, kind] of Object.entries(ERROR_TABLE) as [ErrorCode, ErrorKind][]) {
-  if ((ResponseCode as Record<string, number>)[code] === kind.responseCode) codeByResponseCode.set(kind.responseCode, code);
+  if ((ResponseCode as Record<string, number>)[code] === kind.responseCode)
+    codeByResponseCode.set(kind.responseCode, code);
 }
 
 /**
