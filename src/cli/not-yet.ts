@@ -4,7 +4,8 @@ const what: Record<string, string> = {
   mqbroker: 'the Broker is not implemented yet (planned: issue "Broker").',
   mqadmin: 'the admin CLI is not implemented yet (planned).',
   mqbench: 'the benchmark tool is not implemented yet (planned: issue "Benchmark tool").',
-  local: 'the local cluster (NameServer + Broker in one process) comes with the Broker issue; it is not implemented yet.',
+  local:
+    'the local cluster (NameServer + Broker in one process) comes with the Broker issue; it is not implemented yet.',
 };
 
 export function notYet(name: string): never {
