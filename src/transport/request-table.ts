@@ -1,0 +1,122 @@
+import { RocketMQError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+import { silentLogger } from '../common/logger.js';
+import type { RemotingCommand } from '../protocol/command.js';
+
+interface PendingRequest {
+  resolve: (response: RemotingCommand) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+  timeoutMs: number;
+}
+
+/** Options of a {@link RequestTable}. */
+export interface RequestTableOptions {
+  /** Where late responses (debug) go. */
+  logger?: Logger;
+  /** Names the peer in timeout messages, e.g. "127.0.0.1:9876". */
+  peer?: string;
+  /** Most requests that may wait for a response at once; more are refused with TOO_MANY_REQUESTS. Default 65535. */
+  maxPending?: number;
+}
+
+/** Default cap on responses awaited per connection (the Java client's async semaphore is 65535 too). */
+export const DEFAULT_MAX_PENDING_REQUESTS = 65535;
+
+/**
+ * Correlates responses with the requests awaiting them, keyed by opaque, with one timer per request. Pure
+ * bookkeeping, no sockets: the connection registers a request before writing it and completes it when a response
+ * frame arrives. A request that times out rejects with REQUEST_TIMEOUT; its response, if it comes later, is dropped.
+ */
+export class RequestTable {
+  private readonly pending = new Map<number, PendingRequest>();
+  private readonly logger: Logger;
+  private readonly maxPending: number;
+  /** Peer named in error messages; may be set once the address is known. */
+  peer: string;
+
+  constructor(options: RequestTableOptions = {}) {
+    this.logger = options.logger ?? silentLogger;
+    this.peer = options.peer ?? 'peer';
+    this.maxPending = options.maxPending ?? DEFAULT_MAX_PENDING_REQUESTS;
+  }
+
+  /** Requests still awaiting a response. */
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** Whether a request with this opaque is awaiting its response. */
+  has(opaque: number): boolean {
+    return this.pending.has(opaque);
+  }
+
+  /**
+   * Awaits the response with `opaque`. Rejects with REQUEST_TIMEOUT after `timeoutMs`, with TOO_MANY_REQUESTS when
+   * the table is full, and with INVALID_PARAMETER when the opaque is already awaited.
+   */
+  register(opaque: number, timeoutMs: number): Promise<RemotingCommand> {
+    if (this.pending.has(opaque)) {
+      return Promise.reject(
+        new RocketMQError('INVALID_PARAMETER', `opaque ${opaque} is already awaiting a response from ${this.peer}`),
+      );
+    }
+    if (this.pending.size >= this.maxPending) {
+      return Promise.reject(
+        new RocketMQError(
+          'TOO_MANY_REQUESTS',
+          `${this.pending.size} requests to ${this.peer} already await a response`,
+        ),
+      );
+    }
+    return new Promise<RemotingCommand>((resolve, reject) => {
+      const timer = setTimeout(this.onTimeout, timeoutMs, opaque);
+      this.pending.set(opaque, { resolve, reject, timer, timeoutMs });
+    });
+  }
+
+  /** Settles the request `response` answers. Returns false (and logs at debug) when nobody awaits it any more. */
+  complete(response: RemotingCommand): boolean {
+    const entry = this.pending.get(response.opaque);
+    if (entry === undefined) {
+      this.logger.debug(
+        { peer: this.peer, opaque: response.opaque, code: response.code },
+        'dropping a response nobody awaits (timed out or unknown)',
+      );
+      return false;
+    }
+    this.pending.delete(response.opaque);
+    clearTimeout(entry.timer);
+    entry.resolve(response);
+    return true;
+  }
+
+  /** Rejects one awaited request, e.g. when writing it failed. Returns false when it was not awaited. */
+  fail(opaque: number, err: Error): boolean {
+    const entry = this.pending.get(opaque);
+    if (entry === undefined) return false;
+    this.pending.delete(opaque);
+    clearTimeout(entry.timer);
+    entry.reject(err);
+    return true;
+  }
+
+  /** Rejects every awaited request with `err` (the connection closed) and clears all timers. */
+  failAll(err: Error): void {
+    const entries = [...this.pending.values()];
+    this.pending.clear();
+    for (const entry of entries) {
+      clearTimeout(entry.timer);
+      entry.reject(err);
+    }
+  }
+
+  private readonly onTimeout = (opaque: number): void => {
+    const entry = this.pending.get(opaque);
+    if (entry === undefined) return;
+    this.pending.delete(opaque);
+    entry.reject(
+      new RocketMQError('REQUEST_TIMEOUT', `request ${opaque} to ${this.peer} timed out after ${entry.timeoutMs} ms`),
+    );
+  };
+}
