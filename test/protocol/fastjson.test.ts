@@ -73,7 +73,7 @@ describe('parseJson', () => {
   });
 
   it('keeps integers beyond 2^53 as (imprecise) numbers', () => {
-    expect(parseJson('{x:9223372036854775807}')).toEqual({ x: 9223372036854775807 });
+    expect(parseJson('{x:9223372036854775807}')).toEqual({ x: 2 ** 63 });
   });
 
   it('rejects unterminated, garbage and too-deep input with BODY_MALFORMED', () => {
