@@ -18,9 +18,18 @@ export interface RemotingClientOptions {
   maxPendingRequests?: number;
   /** Requests from a server (broker → client) handled at once per connection. Default 4096. */
   maxInflightPerConnection?: number;
+  /**
+   * Opens the socket to a target; default `net.connect` with TCP_NODELAY. The hook for TLS later, and for tests.
+   * The socket must emit 'connect' once connected.
+   */
+  createSocket?: (target: { host: string; port: number }) => Socket;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
+
+function connectTcp(target: { host: string; port: number }): Socket {
+  return connect({ host: target.host, port: target.port, noDelay: true });
+}
 
 /** Splits "host:port" (or "[v6]:port"); a malformed address is an INVALID_PARAMETER error. */
 export function parseAddress(addr: string): { host: string; port: number } {
@@ -115,7 +124,7 @@ export class RemotingClient {
     }
     const connectTimeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     return new Promise<RemotingConnection>((resolve, reject) => {
-      const socket: Socket = connect({ host: target.host, port: target.port, noDelay: true });
+      const socket = (this.options.createSocket ?? connectTcp)(target);
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new RocketMQError('CONNECT_TIMEOUT', `connecting to ${addr} timed out after ${connectTimeoutMs} ms`));
