@@ -205,3 +205,43 @@ export const RPC_FIELDS = {
 
 /** Optional 5.x `TopicRequestHeader` fields: the RPC fields plus `lo` (logical static-topic flag). */
 export const TOPIC_RPC_FIELDS = { ...RPC_FIELDS, lo: { type: 'bool' } } as const satisfies HeaderSchema;
+
+/**
+ * Direct field readers for hand-written hot-path decoders (send V2). `field` is the wire name; errors are the same
+ * as a schema decode's.
+ */
+export function readString(headerName: string, ext: Record<string, string>, field: string, required: boolean) {
+  const raw = rawValue(ext, field);
+  if (raw === undefined && required) throw missingField(headerName, field);
+  return raw;
+}
+
+/** An int field (Integer.parseInt rules); see readString. */
+export function readInt(headerName: string, ext: Record<string, string>, field: string, required: boolean) {
+  const raw = rawValue(ext, field);
+  if (raw === undefined) {
+    if (required) throw missingField(headerName, field);
+    return undefined;
+  }
+  const v = parseJavaInteger(raw, INT_MAX, INT_MAX + 1);
+  if (v === undefined) throw invalidField(headerName, field, 'an int', raw);
+  return v;
+}
+
+/** A long field (Long.parseLong rules, safe-integer range); see readString. */
+export function readLong(headerName: string, ext: Record<string, string>, field: string, required: boolean) {
+  const raw = rawValue(ext, field);
+  if (raw === undefined) {
+    if (required) throw missingField(headerName, field);
+    return undefined;
+  }
+  const v = parseJavaInteger(raw, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  if (v === undefined) throw invalidField(headerName, field, 'a long', raw);
+  return v;
+}
+
+/** An optional bool field (Boolean.parseBoolean rules); undefined when absent. */
+export function readBool(ext: Record<string, string>, field: string): boolean | undefined {
+  const raw = rawValue(ext, field);
+  return raw === undefined ? undefined : parseJavaBoolean(raw);
+}
