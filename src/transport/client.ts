@@ -27,6 +27,12 @@ export interface RemotingClientOptions {
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
 
+/** A pooled connection: the connect in progress, and the connection once it is open. */
+interface PoolEntry {
+  opening: Promise<RemotingConnection>;
+  conn: RemotingConnection | undefined;
+}
+
 function connectTcp(target: { host: string; port: number }): Socket {
   return connect({ host: target.host, port: target.port, noDelay: true });
 }
@@ -51,7 +57,7 @@ export class RemotingClient {
   private readonly options: RemotingClientOptions;
   private readonly logger: Logger;
   private readonly dispatcher: Dispatcher;
-  private readonly pool = new Map<string, Promise<RemotingConnection>>();
+  private readonly pool = new Map<string, PoolEntry>();
   private closed = false;
 
   constructor(options: RemotingClientOptions = {}) {
@@ -82,24 +88,38 @@ export class RemotingClient {
     conn.oneway(request);
   }
 
-  /** The pooled connection to `addr`, opened if there is none. */
+  /** The pooled connection to `addr`, opened if there is none (or the pooled one is closing). */
   connection(addr: string): Promise<RemotingConnection> {
     if (this.closed) return Promise.reject(new RocketMQError('CONNECTION_CLOSED', 'the remoting client is closed'));
     const pooled = this.pool.get(addr);
-    if (pooled !== undefined) return pooled;
-    const opening = this.open(addr);
-    this.pool.set(addr, opening);
-    opening.then(
-      (conn) => conn.onClose(() => this.drop(addr, opening)),
-      () => this.drop(addr, opening),
+    if (pooled !== undefined && !pooled.conn?.closed) return pooled.opening;
+    const entry: PoolEntry = { opening: this.open(addr), conn: undefined };
+    this.pool.set(addr, entry);
+    entry.opening.then(
+      (conn) => {
+        entry.conn = conn;
+        conn.onClose(() => this.drop(addr, entry));
+      },
+      () => this.drop(addr, entry),
     );
-    return opening;
+    return entry.opening;
+  }
+
+  /** Closes the pooled connection to `addr`, if any (e.g. after it timed out); the next call reconnects. */
+  closeConnection(addr: string): void {
+    const entry = this.pool.get(addr);
+    if (entry === undefined) return;
+    this.pool.delete(addr);
+    entry.opening.then(
+      (conn) => conn.destroy(),
+      () => undefined,
+    );
   }
 
   /** Closes every connection; pending requests reject with CONNECTION_CLOSED. Further calls are refused. */
   async close(): Promise<void> {
     this.closed = true;
-    const opening = [...this.pool.values()];
+    const opening = [...this.pool.values()].map((entry) => entry.opening);
     this.pool.clear();
     const settled = await Promise.allSettled(opening);
     await Promise.all(
@@ -111,7 +131,7 @@ export class RemotingClient {
     );
   }
 
-  private drop(addr: string, entry: Promise<RemotingConnection>): void {
+  private drop(addr: string, entry: PoolEntry): void {
     if (this.pool.get(addr) === entry) this.pool.delete(addr);
   }
 

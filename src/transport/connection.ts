@@ -69,6 +69,7 @@ export class RemotingConnection {
   private closedFlag = false;
   private readsPausedForWrites = false;
   private readsStopped = false;
+  private corked = false;
   private readonly closedPromise: Promise<void>;
 
   constructor(
@@ -201,6 +202,12 @@ export class RemotingConnection {
   }
 
   private write(frame: Buffer): void {
+    // Frames written in the same tick leave in one writev: cork on the first, uncork once the tick is done.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
     this.socket.write(frame);
     if (
       this.pauseReadsWhenUnwritable &&
@@ -215,6 +222,11 @@ export class RemotingConnection {
       );
     }
   }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   private closedError(): RocketMQError {
     return new RocketMQError('CONNECTION_CLOSED', `connection to ${this.remoteAddress} is closed`);

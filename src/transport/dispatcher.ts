@@ -50,15 +50,19 @@ export class RequestContext {
   }
 
   /**
-   * Sends `response` as the answer to this request: its opaque is set to the request's and its response flag set.
-   * Does nothing for one-way requests, after the first reply, or once the connection is closed.
+   * Sends `response` as the answer to this request, with the request's opaque and the response flag (on a copy when
+   * `response` lacks them; it is never modified). Does nothing for one-way requests, after the first reply, or once
+   * the connection is closed.
    */
   reply(response: RemotingCommand): void {
     if (this.replied || isOneway(this.request)) return;
     this.replied = true;
-    response.opaque = this.request.opaque;
-    response.flag |= FLAG_RESPONSE;
-    this.connection.sendResponse(response, this.request);
+    const { opaque } = this.request;
+    const answer =
+      response.opaque === opaque && (response.flag & FLAG_RESPONSE) !== 0
+        ? response
+        : { ...response, opaque, flag: response.flag | FLAG_RESPONSE };
+    this.connection.sendResponse(answer, this.request);
   }
 }
 
@@ -70,6 +74,8 @@ export class RequestContext {
 export class Dispatcher {
   private readonly handlers = new Map<number, RequestHandler>();
   private defaultHandler: RequestHandler | undefined;
+  private lastOverloadWarning = 0;
+  private overloadsSinceWarning = 0;
 
   constructor(private readonly logger: Logger) {}
 
@@ -92,10 +98,7 @@ export class Dispatcher {
       return;
     }
     if (!connection.inflight.tryAcquire()) {
-      this.logger.warn(
-        { peer: connection.remoteAddress, code: request.code, inflight: connection.inflight.count },
-        'too many requests in flight on this connection, answering SYSTEM_BUSY',
-      );
+      this.warnOverload(connection, request);
       ctx.reply(createResponse(request, ResponseCode.SYSTEM_BUSY, { remark: OVERLOAD_REMARK }));
       return;
     }
@@ -113,6 +116,24 @@ export class Dispatcher {
     }
     connection.inflight.release();
     if (result !== undefined) ctx.reply(result);
+  }
+
+  /** Logs an overload at most once a second: a flooding peer must not flood the log too. */
+  private warnOverload(connection: RemotingConnection, request: RemotingCommand): void {
+    const now = Date.now();
+    this.overloadsSinceWarning++;
+    if (now - this.lastOverloadWarning < 1000) return;
+    this.logger.warn(
+      {
+        peer: connection.remoteAddress,
+        code: request.code,
+        inflight: connection.inflight.count,
+        refused: this.overloadsSinceWarning,
+      },
+      'too many requests in flight on a connection, answering SYSTEM_BUSY',
+    );
+    this.lastOverloadWarning = now;
+    this.overloadsSinceWarning = 0;
   }
 
   private async settle(ctx: RequestContext, pending: Promise<RemotingCommand | undefined>): Promise<void> {

@@ -206,4 +206,31 @@ describe('RemotingServer + RemotingClient on real sockets', () => {
     held[2]!();
     expect((await fourth).code).toBe(ResponseCode.SUCCESS);
   });
+
+  it('answers with a copy when a handler returns a shared response object, leaving it unchanged', async () => {
+    const { server, addr } = await startServer();
+    const cached = createResponse(createRequest(ECHO), ResponseCode.SUCCESS, { body: Buffer.from('cached route') });
+    const cachedOpaque = cached.opaque;
+    server.registerHandler(ECHO, () => cached);
+    const client = newClient();
+    const requests = [createRequest(ECHO), createRequest(ECHO)];
+    const responses = await Promise.all(requests.map((r) => client.invoke(addr, r, 2000)));
+    expect(responses.map((r) => r.opaque)).toEqual(requests.map((r) => r.opaque));
+    expect(responses.map((r) => r.body?.toString())).toEqual(['cached route', 'cached route']);
+    expect(cached.opaque).toBe(cachedOpaque);
+  });
+
+  it('closeConnection drops the pooled connection and the next call opens a new one', async () => {
+    const { server, addr } = await startServer();
+    server.registerHandler(ECHO, echo);
+    let accepted = 0;
+    server.onConnectionOpen(() => accepted++);
+    const client = newClient();
+    await client.invoke(addr, createRequest(ECHO), 2000);
+    const first = await client.connection(addr);
+    client.closeConnection(addr);
+    await first.whenClosed;
+    await client.invoke(addr, createRequest(ECHO), 2000);
+    expect(accepted).toBe(2);
+  });
 });
