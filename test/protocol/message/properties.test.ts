@@ -45,7 +45,7 @@ describe('decodeProperties', () => {
 
   it('treats __proto__ as a plain key', () => {
     const props = decodeProperties('__proto__\u0001polluted\u0002constructor\u0001x\u0002');
-    expect(props['__proto__']).toBe('polluted');
+    expect(Object.getOwnPropertyDescriptor(props, '__proto__')?.value).toBe('polluted');
     expect(Object.keys(props)).toEqual(['__proto__', 'constructor']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
