@@ -23,6 +23,15 @@ export interface RequestTableOptions {
 /** Default cap on responses awaited per connection (the Java client's async semaphore is 65535 too). */
 export const DEFAULT_MAX_PENDING_REQUESTS = 65535;
 
+/** Longest delay a Node timer honours; longer ones would fire after 1 ms. */
+const MAX_TIMER_MS = 0x7fffffff;
+
+/** A timer delay Node accepts: non-numbers and negatives become 0, huge values (Infinity) the longest timer. */
+function clampTimeout(timeoutMs: number): number {
+  if (!(timeoutMs > 0)) return 0;
+  return Math.min(timeoutMs, MAX_TIMER_MS);
+}
+
 /**
  * Correlates responses with the requests awaiting them, keyed by opaque, with one timer per request. Pure
  * bookkeeping, no sockets: the connection registers a request before writing it and completes it when a response
@@ -70,7 +79,7 @@ export class RequestTable {
       );
     }
     return new Promise<RemotingCommand>((resolve, reject) => {
-      const timer = setTimeout(this.onTimeout, timeoutMs, opaque);
+      const timer = setTimeout(this.onTimeout, clampTimeout(timeoutMs), opaque);
       this.pending.set(opaque, { resolve, reject, timer, timeoutMs });
     });
   }

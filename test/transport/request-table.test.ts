@@ -91,4 +91,14 @@ describe('RequestTable', () => {
     await expect(first).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
     await expect(second).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
   });
+
+  it('an over-long timeout (Infinity) waits instead of firing at once', async () => {
+    vi.useFakeTimers();
+    const table = new RequestTable();
+    const pending = table.register(9, Number.POSITIVE_INFINITY);
+    vi.advanceTimersByTime(60_000);
+    expect(table.has(9)).toBe(true);
+    table.complete(responseTo(9));
+    await expect(pending).resolves.toMatchObject({ opaque: 9 });
+  });
 });

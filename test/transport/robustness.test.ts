@@ -1,4 +1,5 @@
 import { connect, createServer, Socket } from 'node:net';
+import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RocketMQError } from '../../src/common/errors.js';
@@ -233,5 +234,31 @@ describe('transport robustness on real sockets', () => {
     await expect.poll(() => slow.received.length, { timeout: 10_000 }).toBe(40);
     expect(conn.readsPaused).toBe(false);
     expect(slow.received.every((r) => r.body?.length === big.length)).toBe(true);
+  });
+
+  it('random bytes from a peer never disturb the server (fast-check)', async () => {
+    const rawBytes = fc.uint8Array({ minLength: 1, maxLength: 64 });
+    // A correct length prefix around random content, so the header decoders see the garbage too.
+    const framedBytes = fc.uint8Array({ minLength: 0, maxLength: 96 }).map((payload) => {
+      const frame = Buffer.alloc(4 + payload.length);
+      frame.writeUInt32BE(payload.length, 0);
+      frame.set(payload, 4);
+      return frame;
+    });
+    const { server, port, addr } = await startServer({ maxFrameLength: 64 * 1024 });
+    const good = newClient();
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.oneof(rawBytes, framedBytes), { minLength: 1, maxLength: 4 }), async (chunks) => {
+        const peer = await rawPeer(port);
+        for (const chunk of chunks) peer.socket.write(chunk);
+        const response = await good.invoke(addr, createRequest(ECHO, { extFields: { still: 'served' } }), 3000);
+        expect(response.extFields?.still).toBe('served');
+        peer.socket.destroy();
+        await peer.closed;
+      }),
+      { numRuns: 25, seed: 20240501 },
+    );
+    // Every garbage peer is gone; only the good client's connection is left.
+    await expect.poll(() => [...server.connections].length).toBe(1);
   });
 });
