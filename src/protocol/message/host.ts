@@ -41,7 +41,7 @@ export function encodedHostLength(addr: HostAddress): number {
  * (8 or 20). Throws RocketMQError INVALID_PARAMETER for text that is not an IP address or a port outside int32.
  */
 export function encodeHost(addr: HostAddress, buf: Buffer, offset: number): number {
-  const ip = parseIp(addr.host);
+  const ip = lookupIp(addr.host);
   if (ip === undefined) throw new RocketMQError('INVALID_PARAMETER', `not an IP address: ${JSON.stringify(addr.host)}`);
   if (!Number.isInteger(addr.port) || addr.port < -0x80000000 || addr.port > 0x7fffffff) {
     throw new RocketMQError('INVALID_PARAMETER', `port out of range: ${addr.port}`);
@@ -84,8 +84,24 @@ export function parseHostAddress(text: string): HostAddress | undefined {
 
 /** The raw bytes of an IPv4 or IPv6 text address (zone ids ignored), or undefined when it is not one. */
 export function parseIp(host: string): Uint8Array | undefined {
-  return isIPv6(host) ? parseIPv6(host) : parseIPv4(host);
+  return lookupIp(host)?.slice();
 }
+
+/** {@link parseIp} through a cache; the returned bytes are shared and must not be modified. */
+function lookupIp(host: string): Uint8Array | undefined {
+  const cached = ipCache.get(host);
+  if (cached !== undefined) return cached;
+  const ip = isIPv6(host) ? parseIPv6(host) : parseIPv4(host);
+  if (ip !== undefined) {
+    if (ipCache.size >= IP_CACHE_LIMIT) ipCache.clear();
+    ipCache.set(host, ip);
+  }
+  return ip;
+}
+
+/** Parsed addresses by text: records repeat the same few hosts, so encoding skips re-parsing them. */
+const ipCache = new Map<string, Uint8Array>();
+const IP_CACHE_LIMIT = 4096;
 
 function parseIPv4(text: string): Uint8Array | undefined {
   const parts = text.split('.');
