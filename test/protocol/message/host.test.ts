@@ -33,6 +33,13 @@ describe('host addresses', () => {
     expect(parseHostAddress('nohost')).toBeUndefined();
   });
 
+  it('parseIp hands out copies, so a caller cannot corrupt later encodings', () => {
+    parseIp('10.9.8.7')!.fill(0);
+    const buf = Buffer.alloc(8);
+    encodeHost({ host: '10.9.8.7', port: 0 }, buf, 0);
+    expect(buf.subarray(0, 4).toString('hex')).toBe('0a090807');
+  });
+
   it('rejects what is not an IP address', () => {
     const buf = Buffer.alloc(20);
     for (const host of ['localhost', '1.2.3', '1.2.3.256', '1::2::3', '12345::', '1:2:3:4:5:6:7:8:9']) {
