@@ -1,0 +1,729 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RocketMQError } from '../common/errors.js';
+import { type Logger, silentLogger } from '../common/logger.js';
+import { tagsHashCode } from '../protocol/message/hash.js';
+import { type HostAddress, parseIp } from '../protocol/message/host.js';
+import { createOffsetMsgId } from '../protocol/message/message-id.js';
+import { decodeProperties, KEY_SEPARATOR, MessageConst } from '../protocol/message/properties.js';
+import {
+  decodeRecord,
+  encodeRecordInto,
+  MAX_SHORT_FIELD_BYTES,
+  type MessageRecord,
+  RECORD_FIXED_SIZE,
+  RecordField,
+  recordSize,
+  storeTimestampPosition,
+} from '../protocol/message/record.js';
+import { MessageSysFlag, transactionType } from '../protocol/message/sysflag.js';
+import { type Checkpoint, CheckpointFile } from './checkpoint.js';
+import { CommitLog, type ScannedRecord } from './commitlog.js';
+import { resolveStoreConfig, type StoreConfig } from './config.js';
+import { ConsumeQueue, CQ_BLANK_SIZE, CQ_ENTRY_SIZE, decodeConsumeQueueEntry } from './consume-queue.js';
+import { CommitLogFlusher } from './flush.js';
+import { IndexService } from './index-service.js';
+import type {
+  BoundaryType,
+  GetMessageResult,
+  GetMessageStatus,
+  MessageArrivedListener,
+  MessageFilter,
+  MessageStore,
+  MessageToStore,
+  PutMessageStatus,
+  PutResult,
+  QueryMessageResult,
+  StoreStats,
+} from './message-store.js';
+import { claimStoreDir, planRecovery } from './recovery.js';
+import { type DiskUsageProbe, RetentionService, statfsDiskUsage } from './retention.js';
+
+/** Options of {@link FileStore}. */
+export interface FileStoreOptions {
+  /** Store keys (typed values or a parsed broker.conf); defaults fill the rest. */
+  config?: Partial<StoreConfig> | Map<string, string>;
+  logger?: Logger;
+  /** Wall clock (ms); injected by retention tests. */
+  clock?: () => number;
+  /** Disk use probe (ratio 0..1); injected by tests to simulate a full disk. */
+  diskUsage?: DiskUsageProbe;
+}
+
+const TOPIC_PATTERN = /^[%|a-zA-Z0-9_-]+$/;
+const ON_DISK_SCAN_ENTRIES = 800;
+
+/** Valid topic: RocketMQ's characters, at most 127 chars (255 for %RETRY% and %DLQ% topics). */
+export function isValidTopic(topic: string): boolean {
+  const max = topic.startsWith('%RETRY%') || topic.startsWith('%DLQ%') ? 255 : 127;
+  return topic.length > 0 && topic.length <= max && TOPIC_PATTERN.test(topic);
+}
+
+/**
+ * The file-backed MessageStore (RocketMQ's DefaultMessageStore): CommitLog, ConsumeQueues, IndexFiles, flush,
+ * checkpoint, crash recovery and retention under `storePathRootDir`. Appends are synchronous and serialized by the
+ * event loop, so physical offsets follow append order and each record is dispatched to its ConsumeQueue and the
+ * index before the next append: a reader never sees an undispatched message.
+ */
+export class FileStore implements MessageStore {
+  readonly config: StoreConfig;
+  readonly rootDir: string;
+  private readonly logger: Logger;
+  private readonly clock: () => number;
+  private readonly storeHost: HostAddress;
+  private readonly commitLog: CommitLog;
+  private readonly index: IndexService;
+  private readonly checkpointFile: CheckpointFile;
+  private readonly flusher: CommitLogFlusher;
+  private readonly retention: RetentionService;
+  private readonly queues = new Map<string, Map<number, ConsumeQueue>>();
+  private readonly listeners = new Set<MessageArrivedListener>();
+  private running = false;
+  private logicsTimer: NodeJS.Timeout | undefined;
+  private logicsChain: Promise<unknown> = Promise.resolve();
+  private lastStoreTimestamp = 0;
+  private readonly counters = { putCount: 0, putBytes: 0, putFailures: 0, getCount: 0, getFoundCount: 0 };
+
+  constructor(options: FileStoreOptions = {}) {
+    this.config = resolveStoreConfig(options.config ?? {});
+    this.rootDir = expandHome(this.config.storePathRootDir);
+    this.logger = (options.logger ?? silentLogger).child({ component: 'store' });
+    this.clock = options.clock ?? Date.now;
+    this.storeHost = { host: this.config.brokerIP1, port: this.config.listenPort };
+    if (!parseIp(this.storeHost.host)) {
+      throw new RocketMQError('CONFIG_INVALID', `brokerIP1 ${this.storeHost.host} is not an IP address`);
+    }
+    const commitLogDir = this.config.storePathCommitLog
+      ? expandHome(this.config.storePathCommitLog)
+      : path.join(this.rootDir, 'commitlog');
+    if (this.config.mappedFileSizeConsumeQueue % CQ_ENTRY_SIZE !== 0) {
+      throw new RocketMQError('CONFIG_INVALID', 'mappedFileSizeConsumeQueue must be a multiple of 20');
+    }
+    this.commitLog = new CommitLog(
+      commitLogDir,
+      this.config.mappedFileSizeCommitLog,
+      this.config.writeBufferSize,
+      this.config.tailCacheChunks,
+    );
+    this.index = new IndexService(this.rootDir, this.config.maxHashSlotNum, this.config.maxIndexNum, this.clock);
+    this.checkpointFile = new CheckpointFile(path.join(this.rootDir, 'checkpoint'));
+    this.flusher = new CommitLogFlusher(
+      this.commitLog,
+      this.config.flushDiskType,
+      this.config.flushIntervalCommitLog,
+      this.config.syncFlushTimeout,
+      this.logger,
+    );
+    this.retention = new RetentionService(
+      this.commitLog,
+      this.rootDir,
+      {
+        fileReservedTimeHours: this.config.fileReservedTime,
+        diskMaxUsedSpaceRatio: this.config.diskMaxUsedSpaceRatio,
+        diskSpaceHardLimitRatio: this.config.diskSpaceHardLimitRatio,
+        deleteIntervalMs: this.config.deleteCommitLogFilesInterval,
+        checkIntervalMs: this.config.cleanResourceInterval,
+      },
+      this.clock,
+      options.diskUsage ?? statfsDiskUsage,
+      () => this.cleanLogics(),
+      this.logger,
+    );
+  }
+
+  private get abortPath(): string {
+    return path.join(this.rootDir, 'abort');
+  }
+
+  /** Claims the directory, recovers, writes the abort marker and starts the flush and retention services. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    claimStoreDir(this.rootDir, {
+      commitLog: this.config.mappedFileSizeCommitLog,
+      consumeQueue: this.config.mappedFileSizeConsumeQueue,
+    });
+    fs.mkdirSync(path.join(this.rootDir, 'config'), { recursive: true });
+    this.commitLog.load();
+    const checkpoint = this.checkpointFile.read();
+    const abortExists = fs.existsSync(this.abortPath);
+    const lastSeg = this.commitLog.log.segments.at(-1);
+    const plan = planRecovery(abortExists, checkpoint, this.commitLog.minOffset, lastSeg?.endOffset ?? 0);
+    const started = Date.now();
+    this.loadConsumeQueues(plan.crashed ? plan.scanFrom : undefined);
+    this.index.load(plan.crashed);
+    if (plan.crashed && lastSeg) this.logger.warn({ from: plan.scanFrom }, 'abnormal shutdown detected: recovering');
+    let recovered = 0;
+    const end = this.commitLog.scan(
+      plan.scanFrom,
+      this.maxRecordSize(),
+      (rec) => {
+        this.dispatchRecovered(rec);
+        recovered++;
+      },
+      this.logger,
+    );
+    this.commitLog.truncateTo(end);
+    for (const q of this.allQueues()) {
+      q.truncateFromPhyOffset(end);
+      await q.deleteExpired(this.commitLog.minOffset);
+    }
+    this.logger.info(
+      { crashed: plan.crashed, from: plan.scanFrom, end, recovered, ms: Date.now() - started },
+      'store recovered',
+    );
+    fs.writeFileSync(this.abortPath, '');
+    this.running = true;
+    this.flusher.start();
+    this.logicsTimer = setInterval(
+      () => void this.flushLogics().catch(() => undefined),
+      this.config.flushIntervalConsumeQueue,
+    );
+    this.logicsTimer.unref();
+    this.retention.start();
+    await this.retention.measure();
+    // The checkpoint must describe the recovered state before anything new is appended.
+    await this.flushLogics();
+  }
+
+  /** Clean shutdown: everything flushed, checkpoint written, abort marker removed. */
+  async shutdown(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.logicsTimer) clearInterval(this.logicsTimer);
+    await this.retention.stop();
+    await this.flusher.stop();
+    await this.flushLogics();
+    await this.commitLog.flush();
+    this.commitLog.close();
+    for (const q of this.allQueues()) q.close();
+    this.index.close();
+    this.checkpointFile.close();
+    fs.rmSync(this.abortPath, { force: true });
+  }
+
+  async putMessage(msg: MessageToStore): Promise<PutResult> {
+    const result = this.append(msg);
+    if (result.status !== 'PUT_OK') return result;
+    return this.awaitFlush(result, result.physicalOffset + result.size);
+  }
+
+  async putMessages(batch: readonly MessageToStore[]): Promise<PutResult[]> {
+    const results = batch.map((m) => this.append(m));
+    let end = 0;
+    for (const r of results) if (r.status === 'PUT_OK') end = Math.max(end, r.physicalOffset + r.size);
+    if (end === 0 || this.config.flushDiskType === 'ASYNC_FLUSH') return results;
+    const ok = await this.flusher.waitFor(end);
+    return ok ? results : results.map((r) => (r.status === 'PUT_OK' ? { ...r, status: 'FLUSH_DISK_TIMEOUT' } : r));
+  }
+
+  async getMessage(
+    _group: string,
+    topic: string,
+    queueId: number,
+    offset: number,
+    maxMsgNums: number,
+    maxBytes: number,
+    filter?: MessageFilter,
+  ): Promise<GetMessageResult> {
+    this.counters.getCount++;
+    const cq = this.queues.get(topic)?.get(queueId);
+    const result: GetMessageResult = {
+      status: 'NO_MESSAGE_IN_QUEUE',
+      messages: [],
+      queueOffsets: [],
+      totalBytes: 0,
+      nextBeginOffset: offset,
+      minOffset: 0,
+      maxOffset: 0,
+      fromDisk: false,
+    };
+    if (!cq) {
+      result.status = 'NO_MATCHED_LOGIC_QUEUE';
+      result.nextBeginOffset = 0;
+      return result;
+    }
+    const minOffset = cq.minLogicOffset;
+    const maxOffset = cq.maxOffset;
+    result.minOffset = minOffset;
+    result.maxOffset = maxOffset;
+    if (maxOffset === 0) {
+      result.status = 'NO_MESSAGE_IN_QUEUE';
+      result.nextBeginOffset = 0;
+    } else if (offset < minOffset) {
+      result.status = 'OFFSET_TOO_SMALL';
+      result.nextBeginOffset = minOffset;
+    } else if (offset === maxOffset) {
+      result.status = 'OFFSET_OVERFLOW_ONE';
+    } else if (offset > maxOffset) {
+      result.status = 'OFFSET_OVERFLOW_BADLY';
+      result.nextBeginOffset = minOffset === 0 ? minOffset : maxOffset;
+    } else {
+      await this.collect(cq, offset, Math.max(1, maxMsgNums), maxBytes, filter, result);
+    }
+    if (result.status === 'FOUND') this.counters.getFoundCount++;
+    return result;
+  }
+
+  async lookMessageByOffset(physicalOffset: number): Promise<MessageRecord | undefined> {
+    const bytes = await this.getRecordBytes(physicalOffset);
+    if (!bytes) return undefined;
+    try {
+      const { size: _size, ...rec } = decodeRecord(bytes);
+      return rec;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async getRecordBytes(physicalOffset: number): Promise<Buffer | undefined> {
+    try {
+      return await this.commitLog.readRecord(physicalOffset);
+    } catch {
+      return undefined;
+    }
+  }
+
+  getMaxOffsetInQueue(topic: string, queueId: number): number {
+    return this.queues.get(topic)?.get(queueId)?.maxOffset ?? 0;
+  }
+
+  getMinOffsetInQueue(topic: string, queueId: number): number {
+    return this.queues.get(topic)?.get(queueId)?.minLogicOffset ?? 0;
+  }
+
+  /**
+   * Binary search on store time: `lower` gives the first offset stored at or after `timestamp` (the max offset when
+   * none is), `upper` the last one stored at or before it (the min offset when none is).
+   */
+  async getOffsetInQueueByTime(
+    topic: string,
+    queueId: number,
+    timestamp: number,
+    boundary: BoundaryType = 'lower',
+  ): Promise<number> {
+    const cq = this.queues.get(topic)?.get(queueId);
+    if (!cq) return 0;
+    let lo = cq.minLogicOffset;
+    let hi = cq.maxOffset;
+    if (boundary === 'lower') {
+      while (lo < hi) {
+        const mid = Math.floor((lo + hi) / 2);
+        const t = await this.storeTimeAt(cq, mid);
+        if (t !== undefined && t >= timestamp) hi = mid;
+        else lo = mid + 1;
+      }
+      return lo;
+    }
+    const min = lo;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const t = await this.storeTimeAt(cq, mid);
+      if (t === undefined || t <= timestamp) lo = mid + 1;
+      else hi = mid;
+    }
+    return Math.max(min, lo - 1);
+  }
+
+  async getEarliestMessageTime(topic: string, queueId: number): Promise<number> {
+    const cq = this.queues.get(topic)?.get(queueId);
+    if (!cq || cq.maxOffset <= cq.minLogicOffset) return -1;
+    return (await this.storeTimeAt(cq, cq.minLogicOffset)) ?? -1;
+  }
+
+  async queryMessage(
+    topic: string,
+    key: string,
+    maxNum: number,
+    begin: number,
+    end: number,
+  ): Promise<QueryMessageResult> {
+    const offsets = await this.index.query(topic, key, maxNum, begin, end);
+    const messages: Buffer[] = [];
+    for (const off of offsets) {
+      const bytes = await this.getRecordBytes(off);
+      if (!bytes) continue;
+      try {
+        const rec = decodeRecord(bytes, 0, { readBody: false });
+        const props = decodeProperties(rec.properties);
+        const keys = (props[MessageConst.KEYS] ?? '').split(KEY_SEPARATOR);
+        if (rec.topic === topic && (props[MessageConst.UNIQ_KEY] === key || keys.includes(key))) messages.push(bytes);
+      } catch {
+        // not a record any more: skip
+      }
+    }
+    return {
+      messages,
+      indexLastUpdateTimestamp: this.index.lastIndexedTimestamp,
+      indexLastUpdatePhyOffset: this.index.lastIndexedPhyOffset,
+    };
+  }
+
+  getCommitLogMinOffset(): number {
+    return this.commitLog.minOffset;
+  }
+
+  getCommitLogMaxOffset(): number {
+    return this.commitLog.maxOffset;
+  }
+
+  async deleteTopics(topics: readonly string[]): Promise<number> {
+    let removed = 0;
+    for (const topic of topics) {
+      const qs = this.queues.get(topic);
+      if (!qs) continue;
+      for (const q of qs.values()) {
+        await q.flush().catch(() => undefined);
+        q.destroy();
+        removed++;
+      }
+      this.queues.delete(topic);
+      fs.rmSync(path.join(this.rootDir, 'consumequeue', topic), { recursive: true, force: true });
+    }
+    return removed;
+  }
+
+  onMessageArrived(listener: MessageArrivedListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  stats(): StoreStats {
+    return {
+      ...this.counters,
+      commitLogMinOffset: this.commitLog.minOffset,
+      commitLogMaxOffset: this.commitLog.maxOffset,
+      commitLogFlushedOffset: this.commitLog.flushedOffset,
+      diskUsedRatio: this.retention.diskRatio,
+      writable: this.retention.writable,
+    };
+  }
+
+  /** One retention pass now (tests, admin). Returns the number of CommitLog segments deleted. */
+  runRetention(): Promise<number> {
+    return this.retention.runOnce();
+  }
+
+  /** Flushes ConsumeQueues and index, then writes the checkpoint. */
+  flushLogics(): Promise<void> {
+    const run = this.logicsChain.then(async () => {
+      const dispatched = this.commitLog.maxOffset;
+      const commitLogFlushed = this.commitLog.flushedOffset;
+      const storeTime = this.lastStoreTimestamp;
+      for (const q of this.allQueues()) await q.flush();
+      await this.index.flush();
+      const cp: Checkpoint = {
+        physicMsgTimestamp: storeTime,
+        logicsMsgTimestamp: storeTime,
+        indexMsgTimestamp: storeTime,
+        masterFlushedOffset: 0,
+        confirmPhyOffset: commitLogFlushed,
+        commitLogFlushedOffset: commitLogFlushed,
+        consumeQueueFlushedOffset: dispatched,
+        indexFlushedOffset: dispatched,
+      };
+      await this.checkpointFile.write(cp);
+    });
+    this.logicsChain = run.catch((err) => this.logger.error({ err }, 'consume queue / index flush failed'));
+    return run;
+  }
+
+  private append(msg: MessageToStore): PutResult {
+    const refused = (status: PutMessageStatus, remark: string): PutResult => {
+      this.counters.putFailures++;
+      return { status, remark, physicalOffset: -1, queueOffset: -1, size: 0, msgId: '', storeTimestamp: 0 };
+    };
+    if (!this.running) return refused('SERVICE_NOT_AVAILABLE', 'message store is not running');
+    if (!this.retention.writable) {
+      return refused('SERVICE_NOT_AVAILABLE', `disk full: use ${(this.retention.diskRatio * 100).toFixed(1)}%`);
+    }
+    const illegal = this.validate(msg);
+    if (illegal) return refused(illegal[0], illegal[1]);
+    const topicBytes = Buffer.byteLength(msg.topic, 'utf8');
+    const propsBytes = Buffer.byteLength(msg.properties, 'utf8');
+    const size = recordSize(
+      topicBytes,
+      msg.body.length,
+      propsBytes,
+      msg.bornHost.host.includes(':'),
+      this.storeHost.host.includes(':'),
+    );
+    if (!this.commitLog.fits(size)) return refused('MESSAGE_ILLEGAL', `record of ${size} bytes exceeds a segment`);
+
+    const tranType = transactionType(msg.sysFlag);
+    const toQueue =
+      tranType === MessageSysFlag.TRANSACTION_NOT_TYPE || tranType === MessageSysFlag.TRANSACTION_COMMIT_TYPE;
+    const cq = toQueue ? this.queueFor(msg.topic, msg.queueId) : undefined;
+    const queueOffset = cq ? cq.maxOffset : 0;
+    const storeTimestamp = this.clock();
+    const physicalOffset = this.commitLog.append(size, (buf, off, phy) => {
+      encodeRecordInto(
+        {
+          topic: msg.topic,
+          queueId: msg.queueId,
+          flag: msg.flag,
+          queueOffset,
+          physicalOffset: phy,
+          sysFlag: msg.sysFlag,
+          bornTimestamp: msg.bornTimestamp,
+          bornHost: msg.bornHost,
+          storeTimestamp,
+          storeHost: this.storeHost,
+          reconsumeTimes: msg.reconsumeTimes,
+          preparedTransactionOffset: msg.preparedTransactionOffset,
+          body: msg.body,
+          properties: msg.properties,
+        },
+        buf,
+        off,
+      );
+    });
+    let tags = msg.tags;
+    let keys = msg.keys;
+    let uniqKey = msg.uniqKey;
+    if (tags === undefined && keys === undefined && uniqKey === undefined && msg.properties.length > 0) {
+      const props = decodeProperties(msg.properties);
+      tags = props[MessageConst.TAGS];
+      keys = splitKeys(props[MessageConst.KEYS]);
+      uniqKey = props[MessageConst.UNIQ_KEY];
+    }
+    this.dispatch(msg.topic, msg.queueId, queueOffset, tranType, physicalOffset, size, storeTimestamp, {
+      tagsCode: msg.tagsCode ?? tagsHashCode(tags),
+      keys,
+      uniqKey,
+      queue: cq,
+    });
+    this.counters.putCount++;
+    this.counters.putBytes += size;
+    return {
+      status: 'PUT_OK',
+      physicalOffset,
+      queueOffset,
+      size,
+      msgId: createOffsetMsgId(this.storeHost, physicalOffset),
+      storeTimestamp,
+    };
+  }
+
+  private async awaitFlush(result: PutResult, end: number): Promise<PutResult> {
+    if (this.config.flushDiskType === 'ASYNC_FLUSH') return result;
+    const ok = await this.flusher.waitFor(end);
+    return ok ? result : { ...result, status: 'FLUSH_DISK_TIMEOUT' };
+  }
+
+  /** Refusal reasons checked before anything is written. */
+  private validate(msg: MessageToStore): [PutMessageStatus, string] | undefined {
+    if (!isValidTopic(msg.topic)) return ['MESSAGE_ILLEGAL', `invalid topic name ${JSON.stringify(msg.topic)}`];
+    if (msg.body.length > this.config.maxMessageSize) {
+      return [
+        'MESSAGE_ILLEGAL',
+        `body of ${msg.body.length} bytes exceeds maxMessageSize ${this.config.maxMessageSize}`,
+      ];
+    }
+    if (Buffer.byteLength(msg.properties, 'utf8') > MAX_SHORT_FIELD_BYTES) {
+      return ['PROPERTIES_SIZE_EXCEEDED', `properties exceed ${MAX_SHORT_FIELD_BYTES} bytes`];
+    }
+    if (!isInt32(msg.queueId) || msg.queueId < 0) return ['MESSAGE_ILLEGAL', `invalid queue id ${msg.queueId}`];
+    if (!isInt32(msg.flag) || !isInt32(msg.sysFlag) || !isInt32(msg.reconsumeTimes)) {
+      return ['MESSAGE_ILLEGAL', 'flag, sysFlag or reconsumeTimes is not an int32'];
+    }
+    if (!Number.isSafeInteger(msg.bornTimestamp) || !Number.isSafeInteger(msg.preparedTransactionOffset)) {
+      return ['MESSAGE_ILLEGAL', 'bornTimestamp or preparedTransactionOffset is not an integer'];
+    }
+    if (!parseIp(msg.bornHost.host) || !isInt32(msg.bornHost.port)) {
+      return ['MESSAGE_ILLEGAL', `invalid born host ${msg.bornHost.host}:${msg.bornHost.port}`];
+    }
+    return undefined;
+  }
+
+  private dispatch(
+    topic: string,
+    queueId: number,
+    queueOffset: number,
+    tranType: number,
+    phy: number,
+    size: number,
+    storeTimestamp: number,
+    extra: { tagsCode: number; keys: readonly string[] | undefined; uniqKey: string | undefined; queue?: ConsumeQueue },
+  ): void {
+    this.lastStoreTimestamp = storeTimestamp;
+    const toQueue =
+      tranType === MessageSysFlag.TRANSACTION_NOT_TYPE || tranType === MessageSysFlag.TRANSACTION_COMMIT_TYPE;
+    if (toQueue) {
+      const cq = extra.queue ?? this.queueFor(topic, queueId);
+      cq.put(queueOffset, { phyOffset: phy, size, tagsCode: extra.tagsCode });
+    }
+    if (this.config.messageIndexEnable && tranType !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) {
+      const all: string[] = [];
+      if (extra.uniqKey) all.push(extra.uniqKey);
+      if (extra.keys) for (const k of extra.keys) if (k.length > 0) all.push(k);
+      if (all.length > 0) this.index.buildIndex(topic, all, phy, storeTimestamp);
+    }
+    if (toQueue && this.running) {
+      for (const l of this.listeners) {
+        try {
+          l(topic, queueId, queueOffset, extra.tagsCode);
+        } catch (err) {
+          this.logger.warn({ err }, 'message arrival listener failed');
+        }
+      }
+    }
+  }
+
+  private dispatchRecovered(rec: ScannedRecord): void {
+    const props = rec.properties.length > 0 ? decodeProperties(rec.properties) : {};
+    const delayed = rec.topic === 'SCHEDULE_TOPIC_XXXX';
+    this.dispatch(
+      rec.topic,
+      rec.queueId,
+      rec.queueOffset,
+      transactionType(rec.sysFlag),
+      rec.physicalOffset,
+      rec.size,
+      rec.storeTimestamp,
+      {
+        tagsCode: delayed ? rec.storeTimestamp : tagsHashCode(props[MessageConst.TAGS]),
+        keys: splitKeys(props[MessageConst.KEYS]),
+        uniqKey: props[MessageConst.UNIQ_KEY],
+      },
+    );
+  }
+
+  private async collect(
+    cq: ConsumeQueue,
+    offset: number,
+    maxMsgNums: number,
+    maxBytes: number,
+    filter: MessageFilter | undefined,
+    result: GetMessageResult,
+  ): Promise<void> {
+    const clMin = this.commitLog.minOffset;
+    let next = offset;
+    let filtered = false;
+    let missing = false;
+    const maxScan = Math.max(ON_DISK_SCAN_ENTRIES, maxMsgNums);
+    let scanned = 0;
+    outer: while (next < cq.maxOffset && scanned < maxScan && result.messages.length < maxMsgNums) {
+      const entries = await cq.readEntries(next, Math.min(maxScan - scanned, cq.maxOffset - next));
+      if (entries.length === 0) break;
+      for (let at = 0; at < entries.length; at += CQ_ENTRY_SIZE) {
+        const e = decodeConsumeQueueEntry(entries, at);
+        if (result.messages.length >= maxMsgNums) break outer;
+        if (result.messages.length > 0 && result.totalBytes + e.size > maxBytes) break outer;
+        next++;
+        scanned++;
+        if (e.size === CQ_BLANK_SIZE || e.phyOffset < clMin) {
+          missing = true;
+          continue;
+        }
+        if (filter && !filter.isMatchedByConsumeQueue(e.tagsCode)) {
+          filtered = true;
+          continue;
+        }
+        const fromDisk = !this.commitLog.log.isInMemory(e.phyOffset);
+        let bytes: Buffer | undefined;
+        try {
+          bytes = await this.commitLog.readSized(e.phyOffset, e.size);
+        } catch {
+          bytes = undefined;
+        }
+        if (!bytes) {
+          missing = true;
+          continue;
+        }
+        if (filter?.isMatchedByCommitLog && !filter.isMatchedByCommitLog(bytes)) {
+          filtered = true;
+          continue;
+        }
+        result.messages.push(bytes);
+        result.queueOffsets.push(next - 1);
+        result.totalBytes += bytes.length;
+        result.fromDisk = fromDisk;
+      }
+    }
+    result.nextBeginOffset = next;
+    const status: GetMessageStatus =
+      result.messages.length > 0
+        ? 'FOUND'
+        : filtered
+          ? 'NO_MATCHED_MESSAGE'
+          : missing
+            ? 'OFFSET_FOUND_NULL'
+            : 'NO_MATCHED_MESSAGE';
+    result.status = status;
+  }
+
+  private async storeTimeAt(cq: ConsumeQueue, logicOffset: number): Promise<number | undefined> {
+    const e = await cq.entryAt(logicOffset);
+    if (!e || e.size === CQ_BLANK_SIZE || e.size < RECORD_FIXED_SIZE) return undefined;
+    try {
+      const head = await this.commitLog.readSized(e.phyOffset, Math.min(e.size, 96));
+      if (!head || head.length < 84) return undefined;
+      const at = storeTimestampPosition(head.readInt32BE(RecordField.SYS_FLAG));
+      return Number(head.readBigInt64BE(at));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private queueFor(topic: string, queueId: number): ConsumeQueue {
+    let byId = this.queues.get(topic);
+    if (!byId) {
+      byId = new Map();
+      this.queues.set(topic, byId);
+    }
+    let q = byId.get(queueId);
+    if (!q) {
+      q = new ConsumeQueue(
+        path.join(this.rootDir, 'consumequeue'),
+        topic,
+        queueId,
+        this.config.mappedFileSizeConsumeQueue,
+      );
+      byId.set(queueId, q);
+    }
+    return q;
+  }
+
+  private loadConsumeQueues(truncateFrom: number | undefined): void {
+    const root = path.join(this.rootDir, 'consumequeue');
+    if (!fs.existsSync(root)) return;
+    for (const topic of fs.readdirSync(root)) {
+      const topicDir = path.join(root, topic);
+      if (!fs.statSync(topicDir).isDirectory()) continue;
+      for (const id of fs.readdirSync(topicDir)) {
+        if (!/^\d+$/.test(id)) continue;
+        const q = this.queueFor(topic, Number(id));
+        q.load();
+        if (truncateFrom !== undefined) q.truncateFromPhyOffset(truncateFrom);
+      }
+    }
+  }
+
+  private *allQueues(): Iterable<ConsumeQueue> {
+    for (const byId of this.queues.values()) yield* byId.values();
+  }
+
+  private maxRecordSize(): number {
+    return this.config.maxMessageSize + RECORD_FIXED_SIZE + 2 * MAX_SHORT_FIELD_BYTES + 24 + 1;
+  }
+
+  /** After CommitLog segments were deleted: drop ConsumeQueue and index files whose data is gone. */
+  private async cleanLogics(): Promise<void> {
+    const min = this.commitLog.minOffset;
+    for (const q of this.allQueues()) await q.deleteExpired(min);
+    this.index.deleteExpired(min);
+  }
+}
+
+function splitKeys(keys: string | undefined): string[] | undefined {
+  return keys ? keys.split(KEY_SEPARATOR).filter((k) => k.length > 0) : undefined;
+}
+
+function isInt32(n: number): boolean {
+  return Number.isInteger(n) && n >= -0x80000000 && n <= 0x7fffffff;
+}
+
+function expandHome(p: string): string {
+  return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p;
+}

@@ -1,0 +1,304 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { javaStringHashCode } from '../protocol/message/hash.js';
+import { datasync, readAt, writeFully } from './mapped-file.js';
+
+/** Bytes of the IndexFile header (reference §5.8). */
+export const INDEX_HEADER_SIZE = 40;
+/** Bytes of one hash slot. */
+export const INDEX_SLOT_SIZE = 4;
+/** Bytes of one index item. */
+export const INDEX_ITEM_SIZE = 20;
+const SLOT_PAGE = 4096;
+const ITEMS_PER_PENDING_CHUNK = 4096;
+
+/** The 40-byte IndexFile header. */
+export interface IndexHeader {
+  beginTimestamp: number;
+  endTimestamp: number;
+  beginPhyOffset: number;
+  endPhyOffset: number;
+  hashSlotCount: number;
+  /** Next item number; starts at 1 (item 0 is never used, 0 means "empty"). */
+  indexCount: number;
+}
+
+/** One 20-byte index item. */
+export interface IndexItem {
+  keyHash: number;
+  phyOffset: number;
+  timeDiffSeconds: number;
+  prevIndex: number;
+}
+
+/** `abs(hashCode(key))` with Integer.MIN_VALUE mapped to 0, as RocketMQ hashes index keys. */
+export function indexKeyHash(key: string): number {
+  const h = javaStringHashCode(key);
+  return h === -0x80000000 ? 0 : Math.abs(h);
+}
+
+export function encodeIndexHeader(h: IndexHeader, buf: Buffer = Buffer.alloc(INDEX_HEADER_SIZE)): Buffer {
+  buf.writeBigInt64BE(BigInt(h.beginTimestamp), 0);
+  buf.writeBigInt64BE(BigInt(h.endTimestamp), 8);
+  buf.writeBigInt64BE(BigInt(h.beginPhyOffset), 16);
+  buf.writeBigInt64BE(BigInt(h.endPhyOffset), 24);
+  buf.writeInt32BE(h.hashSlotCount, 32);
+  buf.writeInt32BE(h.indexCount, 36);
+  return buf;
+}
+
+export function decodeIndexHeader(buf: Buffer): IndexHeader {
+  return {
+    beginTimestamp: Number(buf.readBigInt64BE(0)),
+    endTimestamp: Number(buf.readBigInt64BE(8)),
+    beginPhyOffset: Number(buf.readBigInt64BE(16)),
+    endPhyOffset: Number(buf.readBigInt64BE(24)),
+    hashSlotCount: buf.readInt32BE(32),
+    indexCount: buf.readInt32BE(36),
+  };
+}
+
+export function encodeIndexItem(item: IndexItem, buf: Buffer, off: number): void {
+  buf.writeInt32BE(item.keyHash, off);
+  buf.writeBigInt64BE(BigInt(item.phyOffset), off + 4);
+  buf.writeInt32BE(item.timeDiffSeconds, off + 12);
+  buf.writeInt32BE(item.prevIndex, off + 16);
+}
+
+export function decodeIndexItem(buf: Buffer, off: number): IndexItem {
+  return {
+    keyHash: buf.readInt32BE(off),
+    phyOffset: Number(buf.readBigInt64BE(off + 4)),
+    timeDiffSeconds: buf.readInt32BE(off + 12),
+    prevIndex: buf.readInt32BE(off + 16),
+  };
+}
+
+/** Local time as yyyyMMddHHmmssSSS, the IndexFile name. */
+export function indexFileName(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}${p(d.getMilliseconds(), 3)}`;
+}
+
+/**
+ * One IndexFile: header, `hashSlotNum` slots holding the newest item of each bucket, then `indexNum` linked items.
+ * The file being written keeps its slot table in memory and its not-yet-written items in a pending list; a flush
+ * writes items, then the dirty slot pages, then the header, then fdatasyncs. Older files are read positionally.
+ */
+export class IndexFile {
+  readonly path: string;
+  readonly hashSlotNum: number;
+  readonly indexNum: number;
+  readonly header: IndexHeader;
+  private readonly fd: number;
+  /** Slot table of a writable file; undefined once the file is full and flushed. */
+  private slots: Int32Array | undefined;
+  private readonly dirtyPages = new Set<number>();
+  /** Items not yet written: item number `pendingBase + i` is at pending[i]. */
+  private pending: Buffer[] = [];
+  private pendingBase: number;
+  private flushedHeader: Buffer;
+
+  private constructor(file: string, hashSlotNum: number, indexNum: number, fd: number, header: IndexHeader) {
+    this.path = file;
+    this.hashSlotNum = hashSlotNum;
+    this.indexNum = indexNum;
+    this.fd = fd;
+    this.header = header;
+    this.pendingBase = header.indexCount;
+    this.flushedHeader = encodeIndexHeader(header);
+  }
+
+  /** File size for these dimensions: 40 + slots*4 + items*20. */
+  static fileSize(hashSlotNum: number, indexNum: number): number {
+    return INDEX_HEADER_SIZE + hashSlotNum * INDEX_SLOT_SIZE + indexNum * INDEX_ITEM_SIZE;
+  }
+
+  /** Creates a new, empty, writable file. */
+  static create(file: string, hashSlotNum: number, indexNum: number): IndexFile {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const fd = fs.openSync(file, 'wx+');
+    fs.ftruncateSync(fd, IndexFile.fileSize(hashSlotNum, indexNum));
+    const header: IndexHeader = {
+      beginTimestamp: 0,
+      endTimestamp: 0,
+      beginPhyOffset: 0,
+      endPhyOffset: 0,
+      hashSlotCount: 0,
+      indexCount: 1,
+    };
+    const f = new IndexFile(file, hashSlotNum, indexNum, fd, header);
+    f.slots = new Int32Array(hashSlotNum);
+    return f;
+  }
+
+  /**
+   * Opens an existing file. A `writable` file (the newest) gets its slot table in memory: read from disk after a
+   * clean shutdown, rebuilt from the durable items after a crash (`rebuildSlots`), since slot pages may have
+   * reached the disk ahead of the header that covers them.
+   */
+  static open(
+    file: string,
+    hashSlotNum: number,
+    indexNum: number,
+    writable: boolean,
+    rebuildSlots: boolean,
+  ): IndexFile {
+    const fd = fs.openSync(file, 'r+');
+    const size = fs.fstatSync(fd).size;
+    const head = Buffer.alloc(INDEX_HEADER_SIZE);
+    fs.readSync(fd, head, 0, INDEX_HEADER_SIZE, 0);
+    const header = decodeIndexHeader(head);
+    if (header.indexCount < 1) header.indexCount = 1;
+    // The file carries its own dimensions: trust its size over the current configuration.
+    let slotNum = hashSlotNum;
+    let itemNum = indexNum;
+    if (size !== IndexFile.fileSize(hashSlotNum, indexNum)) {
+      itemNum = Math.max(header.indexCount, Math.floor((size - INDEX_HEADER_SIZE - slotNum * INDEX_SLOT_SIZE) / 20));
+      if (size !== IndexFile.fileSize(slotNum, itemNum)) slotNum = 0;
+    }
+    const f = new IndexFile(file, slotNum, itemNum, fd, header);
+    if (writable && slotNum > 0 && header.indexCount < itemNum) {
+      const slots = new Int32Array(slotNum);
+      if (rebuildSlots) {
+        f.rebuildSlots(slots);
+        for (let p = 0; p < Math.ceil((slotNum * INDEX_SLOT_SIZE) / SLOT_PAGE); p++) f.dirtyPages.add(p);
+      } else {
+        const raw = Buffer.alloc(slotNum * INDEX_SLOT_SIZE);
+        fs.readSync(fd, raw, 0, raw.length, INDEX_HEADER_SIZE);
+        for (let i = 0; i < slotNum; i++) slots[i] = raw.readInt32BE(i * INDEX_SLOT_SIZE);
+      }
+      f.slots = slots;
+    }
+    return f;
+  }
+
+  /** True when no more item fits (or the file is read-only). */
+  get isFull(): boolean {
+    return this.slots === undefined || this.header.indexCount >= this.indexNum;
+  }
+
+  /** Adds `key` for the record at `phyOffset` stored at `storeTimestamp`. False when the file is full. */
+  putKey(key: string, phyOffset: number, storeTimestamp: number): boolean {
+    const slots = this.slots;
+    if (!slots || this.isFull) return false;
+    const keyHash = indexKeyHash(key);
+    const slot = keyHash % this.hashSlotNum;
+    let prev = slots[slot]!;
+    if (prev <= 0 || prev >= this.header.indexCount) prev = 0;
+    if (this.header.indexCount <= 1) {
+      this.header.beginTimestamp = storeTimestamp;
+      this.header.beginPhyOffset = phyOffset;
+    }
+    const diff = Math.floor((storeTimestamp - this.header.beginTimestamp) / 1000);
+    const timeDiffSeconds = Math.min(Math.max(diff, 0), 0x7fffffff);
+    const index = this.header.indexCount;
+    const local = index - this.pendingBase;
+    const chunkNo = Math.floor(local / ITEMS_PER_PENDING_CHUNK);
+    if (chunkNo >= this.pending.length) this.pending.push(Buffer.alloc(ITEMS_PER_PENDING_CHUNK * INDEX_ITEM_SIZE));
+    const off = (local % ITEMS_PER_PENDING_CHUNK) * INDEX_ITEM_SIZE;
+    encodeIndexItem({ keyHash, phyOffset, timeDiffSeconds, prevIndex: prev }, this.pending[chunkNo]!, off);
+    if (prev === 0) this.header.hashSlotCount++;
+    slots[slot] = index;
+    this.dirtyPages.add(Math.floor((slot * INDEX_SLOT_SIZE) / SLOT_PAGE));
+    this.header.indexCount++;
+    this.header.endPhyOffset = phyOffset;
+    this.header.endTimestamp = storeTimestamp;
+    return true;
+  }
+
+  /** Offsets of records whose key hash matches `key` and whose store time is in [begin, end], newest first. */
+  async lookup(key: string, maxNum: number, begin: number, end: number): Promise<number[]> {
+    const out: number[] = [];
+    if (this.hashSlotNum === 0) return out;
+    const keyHash = indexKeyHash(key);
+    const slot = keyHash % this.hashSlotNum;
+    const count = this.header.indexCount;
+    let cur = this.slots ? this.slots[slot]! : (await readAt(this.fd, 4, INDEX_HEADER_SIZE + slot * 4)).readInt32BE(0);
+    while (cur > 0 && cur < count && out.length < maxNum) {
+      const item = await this.readItem(cur);
+      if (!item) break;
+      const time = this.header.beginTimestamp + item.timeDiffSeconds * 1000;
+      if (item.keyHash === keyHash && time >= begin && time <= end) out.push(item.phyOffset);
+      if (item.prevIndex <= 0 || item.prevIndex >= cur || time < begin) break;
+      cur = item.prevIndex;
+    }
+    return out;
+  }
+
+  /** True when the file's time span overlaps [begin, end]. */
+  overlaps(begin: number, end: number): boolean {
+    return this.header.indexCount > 1 && this.header.beginTimestamp <= end && this.header.endTimestamp >= begin;
+  }
+
+  /** Writes pending items, dirty slot pages and the header, then fdatasyncs. Drops the slot table once full. */
+  async flush(): Promise<void> {
+    const count = this.header.indexCount;
+    const header = encodeIndexHeader(this.header);
+    const itemsToWrite = count - this.pendingBase;
+    if (itemsToWrite > 0 || this.dirtyPages.size > 0 || !header.equals(this.flushedHeader)) {
+      const itemsAt = INDEX_HEADER_SIZE + this.hashSlotNum * INDEX_SLOT_SIZE;
+      for (let i = 0; i * ITEMS_PER_PENDING_CHUNK < itemsToWrite; i++) {
+        const n = Math.min(ITEMS_PER_PENDING_CHUNK, itemsToWrite - i * ITEMS_PER_PENDING_CHUNK);
+        const first = this.pendingBase + i * ITEMS_PER_PENDING_CHUNK;
+        await writeFully(this.fd, this.pending[i]!, 0, n * INDEX_ITEM_SIZE, itemsAt + first * INDEX_ITEM_SIZE);
+      }
+      const slots = this.slots;
+      if (slots) {
+        const pages = [...this.dirtyPages].sort((a, b) => a - b);
+        this.dirtyPages.clear();
+        for (const page of pages) {
+          const first = (page * SLOT_PAGE) / INDEX_SLOT_SIZE;
+          const n = Math.min(SLOT_PAGE / INDEX_SLOT_SIZE, this.hashSlotNum - first);
+          const buf = Buffer.allocUnsafe(n * INDEX_SLOT_SIZE);
+          for (let i = 0; i < n; i++) buf.writeInt32BE(slots[first + i]!, i * INDEX_SLOT_SIZE);
+          await writeFully(this.fd, buf, 0, buf.length, INDEX_HEADER_SIZE + first * INDEX_SLOT_SIZE);
+        }
+      }
+      await writeFully(this.fd, header, 0, INDEX_HEADER_SIZE, 0);
+      await datasync(this.fd);
+      this.flushedHeader = header;
+      // Drop the written pending chunks that are complete.
+      const doneChunks = Math.floor((count - this.pendingBase) / ITEMS_PER_PENDING_CHUNK);
+      this.pending.splice(0, doneChunks);
+      this.pendingBase += doneChunks * ITEMS_PER_PENDING_CHUNK;
+    }
+    if (this.header.indexCount >= this.indexNum && this.dirtyPages.size === 0) this.slots = undefined;
+  }
+
+  close(): void {
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+  }
+
+  destroy(): void {
+    this.close();
+    fs.rmSync(this.path, { force: true });
+  }
+
+  private async readItem(index: number): Promise<IndexItem | undefined> {
+    if (index >= this.pendingBase) {
+      const local = index - this.pendingBase;
+      const chunk = this.pending[Math.floor(local / ITEMS_PER_PENDING_CHUNK)];
+      if (chunk) return decodeIndexItem(chunk, (local % ITEMS_PER_PENDING_CHUNK) * INDEX_ITEM_SIZE);
+    }
+    const at = INDEX_HEADER_SIZE + this.hashSlotNum * INDEX_SLOT_SIZE + index * INDEX_ITEM_SIZE;
+    const buf = await readAt(this.fd, INDEX_ITEM_SIZE, at);
+    return buf.length === INDEX_ITEM_SIZE ? decodeIndexItem(buf, 0) : undefined;
+  }
+
+  private rebuildSlots(slots: Int32Array): void {
+    const itemsAt = INDEX_HEADER_SIZE + this.hashSlotNum * INDEX_SLOT_SIZE;
+    const batch = 65536;
+    const buf = Buffer.alloc(batch * INDEX_ITEM_SIZE);
+    for (let first = 1; first < this.header.indexCount; first += batch) {
+      const n = Math.min(batch, this.header.indexCount - first);
+      fs.readSync(this.fd, buf, 0, n * INDEX_ITEM_SIZE, itemsAt + first * INDEX_ITEM_SIZE);
+      for (let i = 0; i < n; i++) slots[buf.readInt32BE(i * INDEX_ITEM_SIZE) % this.hashSlotNum] = first + i;
+    }
+  }
+}

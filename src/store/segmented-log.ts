@@ -1,0 +1,245 @@
+import { RocketMQError } from '../common/errors.js';
+import { datasync, listSegmentOffsets, readAt, SegmentFile, writeFully } from './mapped-file.js';
+
+/** Sizing of a {@link SegmentedLog}. */
+export interface SegmentedLogOptions {
+  /** Bytes per segment file; segments start at multiples of it. */
+  segmentSize: number;
+  /** Bytes per in-memory write chunk (a chunk never spans two segments). */
+  chunkSize: number;
+  /** Written chunks kept in memory for tail reads (the unwritten ones are always kept). */
+  keepChunks: number;
+}
+
+interface Chunk {
+  /** Absolute offset of buf[0]. */
+  start: number;
+  buf: Buffer;
+  /** Bytes appended. */
+  len: number;
+  /** Bytes handed to the OS with write(2). */
+  written: number;
+  segment: SegmentFile;
+}
+
+/**
+ * An append-only byte log over fixed-size segment files (RocketMQ's MappedFileQueue without mmap). Appends are
+ * synchronous into in-memory chunks and reach the files by positional writes from a write-behind loop; `flush()`
+ * makes everything appended before the call durable with fdatasync. Recent chunks stay in memory, so reads near
+ * the tail are served without touching the disk; older data is read positionally from the segment files.
+ */
+export class SegmentedLog {
+  readonly dir: string;
+  readonly options: SegmentedLogOptions;
+  /** Segment files, ascending and contiguous. */
+  segments: SegmentFile[] = [];
+  /** Absolute offset where the next append goes. */
+  writePos = 0;
+  /** Everything before this offset is durable (fdatasync'ed). */
+  flushedPos = 0;
+  private chunks: Chunk[] = [];
+  private writing: Promise<void> | null = null;
+  private kickScheduled = false;
+  private flushChain: Promise<unknown> = Promise.resolve();
+  private failure: Error | undefined;
+
+  constructor(dir: string, options: SegmentedLogOptions) {
+    this.dir = dir;
+    this.options = options;
+  }
+
+  /** Opens the existing segment files (positions are set afterwards by the owner's recovery). */
+  load(): void {
+    const offsets = listSegmentOffsets(this.dir);
+    for (let i = 0; i < offsets.length; i++) {
+      const from = offsets[i]!;
+      if (from % this.options.segmentSize !== 0 || (i > 0 && from !== offsets[i - 1]! + this.options.segmentSize)) {
+        this.close();
+        throw new RocketMQError(
+          'SYSTEM_ERROR',
+          `segment files in ${this.dir} are not contiguous multiples of ${this.options.segmentSize} (at ${from})`,
+        );
+      }
+      this.segments.push(SegmentFile.open(this.dir, from, this.options.segmentSize));
+    }
+    const last = this.segments.at(-1);
+    this.writePos = last ? last.fromOffset : 0;
+    this.flushedPos = this.writePos;
+  }
+
+  /** Offset of the first byte still on disk (the start of the oldest segment), or writePos when there is none. */
+  get minOffset(): number {
+    return this.segments[0]?.fromOffset ?? this.writePos;
+  }
+
+  /** Bytes left in the segment the next append goes to. */
+  remainingInSegment(): number {
+    return this.options.segmentSize - (this.writePos % this.options.segmentSize);
+  }
+
+  /** Sets where the data ends (recovery); drops the in-memory chunks. */
+  setWritePosition(pos: number): void {
+    this.chunks = [];
+    this.writePos = pos;
+    this.flushedPos = pos;
+  }
+
+  /** Discards everything from `pos` on: the rest of its segment is zeroed and later segments removed. */
+  truncate(pos: number): void {
+    while (this.segments.length > 0 && this.segments.at(-1)!.fromOffset >= pos) this.segments.pop()!.destroy();
+    const seg = this.segments.at(-1);
+    if (seg && pos < seg.endOffset) seg.zeroFrom(pos - seg.fromOffset);
+    this.setWritePosition(pos);
+  }
+
+  /**
+   * Reserves `n` bytes at the tail and returns where to fill them. The caller fills all `n` bytes synchronously.
+   * `n` must not exceed {@link remainingInSegment}.
+   */
+  reserve(n: number): { buf: Buffer; off: number; pos: number } {
+    if (this.failure) throw new RocketMQError('SYSTEM_ERROR', `write to ${this.dir} failed`, { cause: this.failure });
+    if (n > this.remainingInSegment()) throw new RocketMQError('SYSTEM_ERROR', 'append crosses a segment end');
+    let chunk = this.chunks.at(-1);
+    if (!chunk || chunk.start + chunk.len !== this.writePos || chunk.buf.length - chunk.len < n) {
+      const segment = this.segmentForAppend(this.writePos);
+      const cap = Math.min(Math.max(this.options.chunkSize, n), segment.endOffset - this.writePos);
+      chunk = { start: this.writePos, buf: Buffer.allocUnsafe(cap), len: 0, written: 0, segment };
+      this.chunks.push(chunk);
+    }
+    const off = chunk.len;
+    const pos = this.writePos;
+    chunk.len += n;
+    this.writePos += n;
+    this.kick();
+    return { buf: chunk.buf, off, pos };
+  }
+
+  /** Moves the tail to the start of the next segment (after a blank record). */
+  skipToSegmentEnd(): void {
+    this.writePos += this.remainingInSegment();
+  }
+
+  /**
+   * Up to `len` bytes at `pos`, never past the tail. Fewer bytes come back when the range crosses an in-memory chunk
+   * or a segment boundary: callers read on from where the answer ends.
+   */
+  async read(pos: number, len: number): Promise<Buffer> {
+    const want = Math.min(len, this.writePos - pos);
+    if (want <= 0 || pos < this.minOffset) return Buffer.alloc(0);
+    for (let i = this.chunks.length - 1; i >= 0; i--) {
+      const c = this.chunks[i]!;
+      if (pos >= c.start && pos < c.start + c.len) {
+        return c.buf.subarray(pos - c.start, pos - c.start + Math.min(want, c.start + c.len - pos));
+      }
+      if (pos >= c.start + c.len) break;
+    }
+    const seg = this.segmentAt(pos);
+    if (!seg) return Buffer.alloc(0);
+    // Data before the oldest in-memory chunk has been written to the file.
+    const cachedFrom = this.chunks[0]?.start ?? this.writePos;
+    const end = Math.min(pos + want, seg.endOffset, cachedFrom > pos ? cachedFrom : pos + want);
+    return readAt(seg.fd, end - pos, pos - seg.fromOffset);
+  }
+
+  /** True when [pos, pos+len) is served from memory. */
+  isInMemory(pos: number): boolean {
+    const first = this.chunks[0];
+    return first !== undefined && pos >= first.start;
+  }
+
+  /** Makes everything appended before this call durable; resolves with the durable offset. */
+  flush(): Promise<number> {
+    const next = this.flushChain.then(() => this.flushOnce());
+    this.flushChain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Writes what is pending (no fdatasync). */
+  async drain(): Promise<void> {
+    while (this.chunks.some((c) => c.written < c.len)) {
+      if (!this.writing) this.writing = this.writeLoop();
+      await this.writing;
+      if (this.failure) throw this.failure;
+    }
+  }
+
+  /** Removes the oldest segment file (retention). */
+  deleteFirstSegment(): SegmentFile | undefined {
+    const seg = this.segments.shift();
+    if (!seg) return undefined;
+    this.chunks = this.chunks.filter((c) => c.segment !== seg);
+    seg.destroy();
+    return seg;
+  }
+
+  /** Closes every file descriptor (call after a final flush). */
+  close(): void {
+    for (const s of this.segments) s.close();
+  }
+
+  /** Closes and removes every segment file. */
+  destroy(): void {
+    for (const s of this.segments) s.destroy();
+    this.segments = [];
+    this.chunks = [];
+  }
+
+  /** The segment holding `pos`, if it exists. */
+  segmentAt(pos: number): SegmentFile | undefined {
+    const first = this.segments[0];
+    if (!first || pos < first.fromOffset) return undefined;
+    return this.segments[Math.floor((pos - first.fromOffset) / this.options.segmentSize)];
+  }
+
+  private segmentForAppend(pos: number): SegmentFile {
+    const existing = this.segmentAt(pos);
+    if (existing) return existing;
+    const from = pos - (pos % this.options.segmentSize);
+    const seg = SegmentFile.open(this.dir, from, this.options.segmentSize);
+    this.segments.push(seg);
+    return seg;
+  }
+
+  private async flushOnce(): Promise<number> {
+    const target = this.writePos;
+    if (target <= this.flushedPos) return this.flushedPos;
+    await this.drain();
+    const from = this.flushedPos;
+    const touched = this.segments.filter((s) => s.endOffset > from && s.fromOffset < target);
+    await Promise.all(touched.map((s) => datasync(s.fd)));
+    if (target > this.flushedPos) this.flushedPos = target;
+    return this.flushedPos;
+  }
+
+  private kick(): void {
+    if (this.kickScheduled) return;
+    this.kickScheduled = true;
+    setImmediate(() => {
+      this.kickScheduled = false;
+      this.drain().catch(() => undefined);
+    });
+  }
+
+  private async writeLoop(): Promise<void> {
+    try {
+      for (;;) {
+        const c = this.chunks.find((x) => x.written < x.len);
+        if (!c) break;
+        const n = c.len - c.written;
+        await writeFully(c.segment.fd, c.buf, c.written, n, c.start - c.segment.fromOffset + c.written);
+        c.written += n;
+        this.trimCache();
+      }
+    } catch (err) {
+      this.failure = err as Error;
+    } finally {
+      this.writing = null;
+    }
+  }
+
+  private trimCache(): void {
+    while (this.chunks.length > this.options.keepChunks && this.chunks[0]!.written === this.chunks[0]!.len) {
+      this.chunks.shift();
+    }
+  }
+}
