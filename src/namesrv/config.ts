@@ -1,15 +1,15 @@
-import { formatConfig, parseProperties, resolveConfig } from '../common/config.js';
+import { parseProperties, resolveConfig } from '../common/config.js';
 import { createResponse, type RemotingCommand } from '../protocol/command.js';
 import { RequestCode } from '../protocol/request-code.js';
 import { ResponseCode } from '../protocol/response-code.js';
 import type { RemotingServer } from '../transport/server.js';
 import type { NamesrvContext } from './context.js';
-import { namesrvConfigSchema } from './namesrv-config.js';
+import { formatNamesrvConfig, namesrvConfigSchema } from './namesrv-config.js';
 
 /** GET_NAMESRV_CONFIG: the effective configuration as properties text. */
 export function getNamesrvConfig(ns: NamesrvContext, request: RemotingCommand): RemotingCommand {
   return createResponse(request, ResponseCode.SUCCESS, {
-    body: Buffer.from(formatConfig(namesrvConfigSchema, ns.config), 'utf8'),
+    body: Buffer.from(formatNamesrvConfig(ns.config), 'utf8'),
   });
 }
 

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { type ConfigOf, defineSchema } from '../common/config.js';
+import { type ConfigOf, defineSchema, formatConfig, type ResolveOptions, resolveConfig } from '../common/config.js';
 
 /**
  * NameServer configuration: the keys of Java's NamesrvConfig and NettyServerConfig that mean something here, with
@@ -67,8 +67,13 @@ export const namesrvConfigSchema = defineSchema({
   },
 });
 
+/** Literal default types (`false`, `9876`) widened to their base types. */
+type Widen<T> = T extends boolean ? boolean : T extends number ? number : T extends string ? string : T;
+
 /** The effective NameServer configuration. */
-export type NamesrvConfig = ConfigOf<typeof namesrvConfigSchema>;
+export type NamesrvConfig = {
+  [K in keyof ConfigOf<typeof namesrvConfigSchema>]: Widen<ConfigOf<typeof namesrvConfigSchema>[K]>;
+};
 
 /** Keys whose new value only applies after a restart. */
 export const RESTART_REQUIRED_KEYS: ReadonlySet<string> = new Set([
@@ -77,3 +82,16 @@ export const RESTART_REQUIRED_KEYS: ReadonlySet<string> = new Set([
   'kvConfigPath',
   'serverChannelMaxIdleTimeSeconds',
 ]);
+
+/** Defaults overlaid with `input`; throws RocketMQError CONFIG_INVALID naming the first bad key. */
+export function resolveNamesrvConfig(
+  input: Map<string, string> | Record<string, unknown> = {},
+  options: ResolveOptions = {},
+): NamesrvConfig {
+  return resolveConfig(namesrvConfigSchema, input, options);
+}
+
+/** The configuration as properties text, keys in schema order (what `-p` and GET_NAMESRV_CONFIG print). */
+export function formatNamesrvConfig(config: NamesrvConfig): string {
+  return formatConfig(namesrvConfigSchema, config as ConfigOf<typeof namesrvConfigSchema>);
+}
