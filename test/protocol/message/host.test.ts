@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError, RocketMQError } from '../../../src/common/errors.js';
-import { decodeHost, encodeHost, isIPv6, normalizeHost, parseHostAddress } from '../../../src/protocol/message/host.js';
+import {
+  decodeHost,
+  encodeHost,
+  isIPv6,
+  normalizeHost,
+  parseHostAddress,
+  parseIp,
+} from '../../../src/protocol/message/host.js';
 
 describe('host addresses', () => {
   it('encodes IPv4 as 4 bytes + int32 port', () => {
