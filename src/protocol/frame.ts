@@ -9,7 +9,7 @@
  */
 import { ProtocolError } from '../common/errors.js';
 import { MAX_FRAME_LENGTH, type RemotingCommand, SerializeType } from './command.js';
-import { binaryHeaderLength, decodeBinaryHeaderAt, writeBinaryHeader } from './header-binary.js';
+import { binaryHeaderByteString, decodeBinaryHeaderAt } from './header-binary.js';
 import { decodeJsonHeaderAt, jsonHeaderText } from './header-json.js';
 
 /** Bytes of the length prefix. */
@@ -32,10 +32,11 @@ export function encodeCommand(cmd: RemotingCommand): Buffer {
   let headerLength: number;
   const headerStart = LENGTH_PREFIX_BYTES + HEADER_META_BYTES;
   if (cmd.serializeType === SerializeType.ROCKETMQ) {
-    headerLength = binaryHeaderLength(cmd);
+    const bytes = binaryHeaderByteString(cmd);
+    headerLength = bytes.length;
     checkFrameLength(HEADER_META_BYTES + headerLength + bodyLength);
     frame = Buffer.allocUnsafe(headerStart + headerLength + bodyLength);
-    writeBinaryHeader(cmd, frame, headerStart);
+    frame.write(bytes, headerStart, 'latin1');
   } else if (cmd.serializeType === SerializeType.JSON) {
     const text = jsonHeaderText(cmd);
     headerLength = Buffer.byteLength(text, 'utf8');
