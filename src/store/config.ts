@@ -72,8 +72,13 @@ export const storeConfigSchema = defineSchema({
   listenPort: { type: 'int', default: 10911, min: 0, max: 65535, doc: 'Store host port recorded in each record' },
 });
 
+type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : T;
+type RawStoreConfig = ConfigOf<typeof storeConfigSchema>;
+
 /** The resolved store configuration. */
-export type StoreConfig = ConfigOf<typeof storeConfigSchema>;
+export type StoreConfig = { [K in Exclude<keyof RawStoreConfig, 'flushDiskType'>]: Widen<RawStoreConfig[K]> } & {
+  flushDiskType: 'ASYNC_FLUSH' | 'SYNC_FLUSH';
+};
 
 /** Defaults overlaid with `input` (parsed broker.conf properties or typed values); throws CONFIG_INVALID. */
 export function resolveStoreConfig(

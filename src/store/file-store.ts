@@ -205,11 +205,13 @@ export class FileStore implements MessageStore {
   async putMessage(msg: MessageToStore): Promise<PutResult> {
     const result = this.append(msg);
     if (result.status !== 'PUT_OK') return result;
+    await this.writeBackpressure();
     return this.awaitFlush(result, result.physicalOffset + result.size);
   }
 
   async putMessages(batch: readonly MessageToStore[]): Promise<PutResult[]> {
     const results = batch.map((m) => this.append(m));
+    await this.writeBackpressure();
     let end = 0;
     for (const r of results) if (r.status === 'PUT_OK') end = Math.max(end, r.physicalOffset + r.size);
     if (end === 0 || this.config.flushDiskType === 'ASYNC_FLUSH') return results;
@@ -399,6 +401,12 @@ export class FileStore implements MessageStore {
     };
   }
 
+  /** Flushes the CommitLog, then ConsumeQueues, index and checkpoint. */
+  async flush(): Promise<void> {
+    await this.commitLog.flush();
+    await this.flushLogics();
+  }
+
   /** One retention pass now (tests, admin). Returns the number of CommitLog segments deleted. */
   runRetention(): Promise<number> {
     return this.retention.runOnce();
@@ -503,6 +511,11 @@ export class FileStore implements MessageStore {
       msgId: createOffsetMsgId(this.storeHost, physicalOffset),
       storeTimestamp,
     };
+  }
+
+  /** Appenders wait while more than two write chunks are still waiting for write(2): memory stays bounded. */
+  private async writeBackpressure(): Promise<void> {
+    if (this.commitLog.log.unwrittenBytes > 2 * this.config.writeBufferSize) await this.commitLog.log.drain();
   }
 
   private async awaitFlush(result: PutResult, end: number): Promise<PutResult> {

@@ -37,6 +37,8 @@ export class SegmentedLog {
   writePos = 0;
   /** Everything before this offset is durable (fdatasync'ed). */
   flushedPos = 0;
+  /** Bytes appended but not yet handed to the OS (callers apply backpressure on it). */
+  unwrittenBytes = 0;
   private chunks: Chunk[] = [];
   private writing: Promise<void> | null = null;
   private kickScheduled = false;
@@ -82,6 +84,7 @@ export class SegmentedLog {
     this.chunks = [];
     this.writePos = pos;
     this.flushedPos = pos;
+    this.unwrittenBytes = 0;
   }
 
   /** Discards everything from `pos` on: the rest of its segment is zeroed and later segments removed. */
@@ -110,6 +113,7 @@ export class SegmentedLog {
     const pos = this.writePos;
     chunk.len += n;
     this.writePos += n;
+    this.unwrittenBytes += n;
     this.kick();
     return { buf: chunk.buf, off, pos };
   }
@@ -228,6 +232,7 @@ export class SegmentedLog {
         const n = c.len - c.written;
         await writeFully(c.segment.fd, c.buf, c.written, n, c.start - c.segment.fromOffset + c.written);
         c.written += n;
+        this.unwrittenBytes -= n;
         this.trimCache();
       }
     } catch (err) {
