@@ -9,7 +9,7 @@
  * Zero-length strings mean null: an empty remark decodes as undefined, an entry with an empty key or value is skipped.
  * Strings must be valid UTF-8 (we are stricter than Java, which would substitute U+FFFD).
  */
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { ProtocolError } from '../common/errors.js';
 import type { RemotingCommand } from './command.js';
 
@@ -117,7 +117,11 @@ function readText(bytes: Buffer, latin1: string, base: number, start: number, en
 export function decodeBinaryHeaderAt(bytes: Buffer, start: number, end: number): DecodedHeader {
   if (end - start < MIN_BINARY_HEADER_LENGTH) throw malformed(`${end - start} bytes, at least 21 needed`);
   // One native call turns the whole header into a string; ASCII keys and values are then slices of it.
-  const latin1 = bytes.toString('latin1', start, end);
+  // the strings area (after the 13 fixed bytes) as latin1, one char per byte
+  const base = start + 13;
+  const latin1 = bytes.toString('latin1', base, end);
+  // usual case: every string is a plain slice, no per-string check
+  const allAscii = isAscii(new Uint8Array(bytes.buffer, bytes.byteOffset + base, end - base));
   const code = bytes.readInt16BE(start);
   const language = bytes[start + 2]!;
   const version = bytes.readInt16BE(start + 3);
@@ -128,7 +132,7 @@ export function decodeBinaryHeaderAt(bytes: Buffer, start: number, end: number):
   pos += 4;
   // remark plus the 4-byte ext length must fit
   if (remarkLength < 0 || remarkLength > end - pos - 4) throw malformed(`remark length ${remarkLength} overruns`);
-  const remark = remarkLength > 0 ? readText(bytes, latin1, start, pos, pos + remarkLength, 'remark') : undefined;
+  const remark = remarkLength > 0 ? readText(bytes, latin1, base, pos, pos + remarkLength, 'remark') : undefined;
   pos += remarkLength;
   const extLength = bytes.readInt32BE(pos);
   pos += 4;
@@ -148,8 +152,12 @@ export function decodeBinaryHeaderAt(bytes: Buffer, start: number, end: number):
     const valueStart = pos;
     pos += valueLength;
     if (keyLength === 0 || valueLength === 0) continue; // null key or value: Java would store null; we skip it
-    const key = readText(bytes, latin1, start, keyStart, keyStart + keyLength, 'ext key');
-    const value = readText(bytes, latin1, start, valueStart, pos, 'ext value');
+    const key = allAscii
+      ? latin1.slice(keyStart - base, keyStart - base + keyLength)
+      : readText(bytes, latin1, base, keyStart, keyStart + keyLength, 'ext key');
+    const value = allAscii
+      ? latin1.slice(valueStart - base, pos - base)
+      : readText(bytes, latin1, base, valueStart, pos, 'ext value');
     extFields ??= {};
     if (key === '__proto__') {
       Object.defineProperty(extFields, key, { value, enumerable: true, writable: true, configurable: true });
