@@ -164,6 +164,7 @@ export class FileStore implements MessageStore {
       this.logger,
     );
     this.commitLog.truncateTo(end);
+    this.index.truncateFromPhyOffset(end);
     for (const q of this.allQueues()) {
       q.truncateFromPhyOffset(end);
       await q.deleteExpired(this.commitLog.minOffset);
@@ -396,6 +397,7 @@ export class FileStore implements MessageStore {
       commitLogMinOffset: this.commitLog.minOffset,
       commitLogMaxOffset: this.commitLog.maxOffset,
       commitLogFlushedOffset: this.commitLog.flushedOffset,
+      commitLogFlushRounds: this.commitLog.log.flushRounds,
       diskUsedRatio: this.retention.diskRatio,
       writable: this.retention.writable,
     };

@@ -280,6 +280,37 @@ export class IndexFile {
     fs.rmSync(this.path, { force: true });
   }
 
+  /**
+   * Recovery: forgets the items of records at or past CommitLog offset `phyOffset` (items are in CommitLog order),
+   * rebuilding the slot table from the items kept. The file becomes writable again.
+   */
+  truncateFromPhyOffset(phyOffset: number): void {
+    if (this.hashSlotNum === 0 || this.header.indexCount <= 1 || this.header.endPhyOffset < phyOffset) return;
+    const itemsAt = INDEX_HEADER_SIZE + this.hashSlotNum * INDEX_SLOT_SIZE;
+    const one = Buffer.alloc(INDEX_ITEM_SIZE);
+    let keep = this.header.indexCount;
+    let lastKept: IndexItem | undefined;
+    while (keep > 1) {
+      fs.readSync(this.fd, one, 0, INDEX_ITEM_SIZE, itemsAt + (keep - 1) * INDEX_ITEM_SIZE);
+      const item = decodeIndexItem(one, 0);
+      if (item.phyOffset < phyOffset) {
+        lastKept = item;
+        break;
+      }
+      keep--;
+    }
+    this.header.indexCount = keep;
+    this.header.endPhyOffset = lastKept ? lastKept.phyOffset : 0;
+    this.header.endTimestamp = lastKept ? this.header.beginTimestamp + lastKept.timeDiffSeconds * 1000 : 0;
+    this.pending = [];
+    this.pendingBase = keep;
+    const slots = new Int32Array(this.hashSlotNum);
+    this.rebuildSlots(slots);
+    this.header.hashSlotCount = slots.reduce((n, v) => (v > 0 ? n + 1 : n), 0);
+    for (let p = 0; p < Math.ceil((this.hashSlotNum * INDEX_SLOT_SIZE) / SLOT_PAGE); p++) this.dirtyPages.add(p);
+    this.slots = slots;
+  }
+
   private async readItem(index: number): Promise<IndexItem | undefined> {
     if (index >= this.pendingBase) {
       const local = index - this.pendingBase;

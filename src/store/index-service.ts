@@ -102,6 +102,23 @@ export class IndexService {
     return removed;
   }
 
+  /** Recovery: drops index entries of records at or past `phyOffset` (the CommitLog was truncated there). */
+  truncateFromPhyOffset(phyOffset: number): void {
+    while (this.files.length > 0) {
+      const last = this.files.at(-1)!;
+      if (last.header.indexCount > 1 && last.header.beginPhyOffset >= phyOffset) {
+        this.files.pop();
+        last.destroy();
+        continue;
+      }
+      if (last.header.endPhyOffset >= phyOffset) {
+        last.truncateFromPhyOffset(phyOffset);
+        this.unflushed.add(last);
+      }
+      break;
+    }
+  }
+
   /** Number of index files. */
   get fileCount(): number {
     return this.files.length;

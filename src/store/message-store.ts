@@ -98,6 +98,8 @@ export interface StoreStats {
   commitLogMinOffset: number;
   commitLogMaxOffset: number;
   commitLogFlushedOffset: number;
+  /** fdatasync rounds of the CommitLog so far. */
+  commitLogFlushRounds: number;
   diskUsedRatio: number;
   writable: boolean;
 }

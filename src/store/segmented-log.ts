@@ -39,6 +39,8 @@ export class SegmentedLog {
   flushedPos = 0;
   /** Bytes appended but not yet handed to the OS (callers apply backpressure on it). */
   unwrittenBytes = 0;
+  /** Number of fdatasync rounds done (group commit shows fewer rounds than appends). */
+  flushRounds = 0;
   private chunks: Chunk[] = [];
   private writing: Promise<void> | null = null;
   private kickScheduled = false;
@@ -211,6 +213,7 @@ export class SegmentedLog {
     const from = this.flushedPos;
     const touched = this.segments.filter((s) => s.endOffset > from && s.fromOffset < target);
     await Promise.all(touched.map((s) => datasync(s.fd)));
+    this.flushRounds++;
     if (target > this.flushedPos) this.flushedPos = target;
     return this.flushedPos;
   }
