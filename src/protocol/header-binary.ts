@@ -45,6 +45,33 @@ const int16Chars = (n: number): string => String.fromCharCode((n >>> 8) & 0xff, 
 const int32Chars = (n: number): string =>
   String.fromCharCode((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 
+const NOT_ASCII = '\u0100'; // never a byte string: marks "redo with UTF-8 conversion"
+
+/**
+ * The ext area as a byte string. With `convert` false, strings are written as they are and NOT_ASCII is returned if
+ * any of them turns out not to be ASCII; with `convert` true, each is turned into its UTF-8 byte string.
+ */
+function extAreaByteString(fields: Record<string, string>, convert: boolean): string {
+  let ext = '';
+  let strings = '';
+  for (const key in fields) {
+    if (!Object.hasOwn(fields, key)) continue;
+    const value = fields[key];
+    if (value === undefined || value === null) continue; // Java skips null entries
+    const keyBytes = convert ? utf8ByteString(key) : key;
+    const valueBytes = convert ? utf8ByteString(String(value)) : String(value);
+    if (keyBytes.length > 0x7fff) {
+      throw new ProtocolError(
+        'INVALID_HEADER_FIELD',
+        `binary header cannot encode ext key of ${keyBytes.length} bytes`,
+      );
+    }
+    ext += int16Chars(keyBytes.length) + keyBytes + int32Chars(valueBytes.length) + valueBytes;
+    if (!convert) strings += keyBytes + valueBytes;
+  }
+  return !convert && NON_ASCII.test(strings) ? NOT_ASCII : ext;
+}
+
 /**
  * The binary header of `cmd` as a byte string (one char per byte, to be written with the 'latin1' encoding). Building
  * one string and writing it once is much faster than one Buffer write per field. Fields the layout cannot represent
@@ -57,24 +84,10 @@ export function binaryHeaderByteString(cmd: BinaryHeaderFields): string {
   checkInt(cmd.language, 0, 0xff, 'language');
   checkInt(cmd.opaque, -0x80000000, 0xffffffff, 'opaque');
   checkInt(cmd.flag, -0x80000000, 0xffffffff, 'flag');
-  let ext = '';
+  // Optimistic pass: strings taken as ASCII (byte length = length), checked once at the end, redone if wrong.
   const fields = cmd.extFields;
-  if (fields) {
-    for (const key in fields) {
-      if (!Object.hasOwn(fields, key)) continue;
-      const value = fields[key];
-      if (value === undefined || value === null) continue; // Java skips null entries
-      const keyBytes = utf8ByteString(key);
-      if (keyBytes.length > 0x7fff) {
-        throw new ProtocolError(
-          'INVALID_HEADER_FIELD',
-          `binary header cannot encode ext key of ${keyBytes.length} bytes`,
-        );
-      }
-      const valueBytes = utf8ByteString(String(value));
-      ext += int16Chars(keyBytes.length) + keyBytes + int32Chars(valueBytes.length) + valueBytes;
-    }
-  }
+  let ext = fields ? extAreaByteString(fields, false) : '';
+  if (ext === NOT_ASCII) ext = extAreaByteString(fields!, true);
   const remark = cmd.remark ? utf8ByteString(cmd.remark) : '';
   return (
     int16Chars(cmd.code) +

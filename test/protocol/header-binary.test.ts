@@ -124,6 +124,13 @@ describe('decodeBinaryHeader', () => {
     for (const bytes of bad) expectError(() => decodeBinaryHeader(bytes), 'HEADER_MALFORMED');
   });
 
+  it('round-trips long ASCII values whose length bytes are >= 0x80, and fixed fields with high bytes', () => {
+    const cmd = { ...base, version: 479, opaque: 0x7fffff80, extFields: { long: 'x'.repeat(200), k: 'v' } };
+    const header = encodeBinaryHeader(cmd);
+    expect(header.readInt32BE(21 + 2 + 4)).toBe(200); // value length 0x000000c8, after extLen, keyLen, "long"
+    expect(decodeBinaryHeader(header)).toEqual(cmd);
+  });
+
   it('round-trips what it encodes, non-ASCII included', () => {
     const cmd = { ...base, flag: 3, opaque: -5, remark: '备注 😀', extFields: { 主题: 'значение', a: 'b' } };
     expect(decodeBinaryHeader(encodeBinaryHeader(cmd))).toEqual(cmd);
