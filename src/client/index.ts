@@ -1,0 +1,5 @@
+/** The TypeScript RocketMQ client SDK: producers, consumers and admin. */
+export * from './client-instance.js';
+export * from './message.js';
+export * from './namespace.js';
+export * from './route.js';
