@@ -7,7 +7,7 @@ import {
   type RemotingCommand,
   SerializeType,
 } from '../../src/protocol/command.js';
-import { decodeCommand, encodeCommand, FrameSplitter } from '../../src/protocol/frame.js';
+import { decodeCommand, encodeCommand, encodeCommandHead, FrameSplitter } from '../../src/protocol/frame.js';
 
 /** Joins hand-written hex strings and raw text into bytes. */
 function bytes(...parts: (string | Buffer)[]): Buffer {
@@ -151,6 +151,24 @@ describe('encodeCommand / decodeCommand golden bytes', () => {
     const withEmpty = encodeCommand(command({ code: 34, opaque: 7, flag: FLAG_ONEWAY, body: Buffer.alloc(0) }));
     expect(withEmpty.toString('hex')).toBe(onewayJsonFrame.toString('hex'));
     expect(decodeCommand(withEmpty.subarray(4)).body).toBeUndefined();
+  });
+
+  it('encodeCommandHead + body are the bytes of encodeCommand', () => {
+    const cmd = command({
+      code: 310,
+      remark: 'hi',
+      extFields: { a: 'pg', b: 'T' },
+      body: text('hello'),
+      serializeType: SerializeType.ROCKETMQ,
+    });
+    const head = encodeCommandHead(cmd);
+    expect(head.length).toBe(sendBinaryFrame.length - 5);
+    expect(Buffer.concat([head, cmd.body!]).toString('hex')).toBe(sendBinaryFrame.toString('hex'));
+    const json = command({ code: 1, flag: FLAG_RESPONSE, remark: 'boom', body: text('ok') });
+    expect(Buffer.concat([encodeCommandHead(json), json.body!]).toString('hex')).toBe(
+      errorResponseJsonFrame.toString('hex'),
+    );
+    expectProtocolError(() => encodeCommandHead(command({ body: Buffer.alloc(MAX_FRAME_LENGTH) })), 'FRAME_TOO_LARGE');
   });
 
   it('the decoded body is a view of the frame', () => {
