@@ -12,8 +12,12 @@ type JsonHeaderFields = Pick<
   'code' | 'language' | 'version' | 'opaque' | 'flag' | 'remark' | 'extFields'
 >;
 
-function jsonInt(value: number): string {
-  return Number.isFinite(value) ? String(value) : '0';
+/** An int field's JSON text; a value that is not an integer is refused rather than written as garbage. */
+function jsonInt(value: number, field: string): string {
+  if (!Number.isInteger(value)) {
+    throw new ProtocolError('INVALID_HEADER_FIELD', `JSON header cannot encode ${field}=${String(value)}`);
+  }
+  return String(value);
 }
 
 /**
@@ -21,13 +25,13 @@ function jsonInt(value: number): string {
  * no reader depends on); extFields entries that are undefined are omitted.
  */
 export function jsonHeaderText(cmd: JsonHeaderFields): string {
-  let text = `{"code":${jsonInt(cmd.code)}`;
+  let text = `{"code":${jsonInt(cmd.code, 'code')}`;
   if (cmd.extFields) text += `,"extFields":${JSON.stringify(cmd.extFields)}`;
   const languageName = LANGUAGE_NAMES[cmd.language];
-  text += `,"flag":${jsonInt(cmd.flag)},"language":${languageName ? `"${languageName}"` : jsonInt(cmd.language)}`;
-  text += `,"opaque":${jsonInt(cmd.opaque)}`;
+  text += `,"flag":${jsonInt(cmd.flag, 'flag')},"language":${languageName ? `"${languageName}"` : jsonInt(cmd.language, 'language')}`;
+  text += `,"opaque":${jsonInt(cmd.opaque, 'opaque')}`;
   if (cmd.remark !== undefined && cmd.remark !== null) text += `,"remark":${JSON.stringify(cmd.remark)}`;
-  return `${text},"serializeTypeCurrentRPC":"JSON","version":${jsonInt(cmd.version)}}`;
+  return `${text},"serializeTypeCurrentRPC":"JSON","version":${jsonInt(cmd.version, 'version')}}`;
 }
 
 /** The JSON header of `cmd` as UTF-8 bytes. */

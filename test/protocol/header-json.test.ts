@@ -39,6 +39,14 @@ describe('encodeJsonHeader', () => {
     expect(encodeJsonHeader({ ...base, language: LanguageCode.NODE_JS }).toString()).toContain('"language":"NODE_JS"');
     expect(encodeJsonHeader({ ...base, language: 200 }).toString()).toContain('"language":200,');
   });
+
+  it('refuses non-integer int fields instead of writing garbage', () => {
+    for (const bad of [{ code: Number.NaN }, { opaque: 1.5 }, { version: Number.POSITIVE_INFINITY }]) {
+      expect(() => encodeJsonHeader({ ...base, ...bad })).toThrow(
+        expect.objectContaining({ name: 'ProtocolError', code: 'INVALID_HEADER_FIELD' }),
+      );
+    }
+  });
 });
 
 describe('decodeJsonHeader', () => {
