@@ -193,6 +193,18 @@ describe('NameServer over sockets: configuration', () => {
     expect(ns.controller.config.orderMessageEnable).toBe(true);
   });
 
+  it('drops cached routes when orderMessageEnable is switched on at run time', async () => {
+    await ns.invoke(registerBrokerRequest());
+    await ns.invoke(
+      req(RequestCode.PUT_KV_CONFIG, { namespace: 'ORDER_TOPIC_CONFIG', key: 'TopicTest', value: 'broker-a:4' }),
+    );
+    const route = async () =>
+      JSON.parse((await ns.invoke(req(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: 'TopicTest' }))).body!.toString());
+    expect((await route()).orderTopicConf).toBeUndefined();
+    await ns.invoke(req(RequestCode.UPDATE_NAMESRV_CONFIG, undefined, Buffer.from('orderMessageEnable=true')));
+    expect((await route()).orderTopicConf).toBe('broker-a:4');
+  });
+
   it('refuses black-listed keys and bad values, naming the key', async () => {
     const black = await ns.invoke(
       req(RequestCode.UPDATE_NAMESRV_CONFIG, undefined, Buffer.from('kvConfigPath=/tmp/x')),

@@ -64,6 +64,17 @@ describe('mqnamesrv CLI', () => {
     expect(await proc.exit).toBe(0);
   }, 30_000);
 
+  it('exits 0 on SIGINT', async () => {
+    const conf = join(dir, 'namesrv.conf');
+    await writeFile(conf, `listenPort=0\nlistenAddress=127.0.0.1\nkvConfigPath=${join(dir, 'kv.json')}\n`);
+    const proc = run(['-c', conf]);
+    children.push(proc.child);
+    await expect.poll(proc.stdout, { timeout: 20_000, interval: 50 }).toMatch(/listening on/);
+    proc.child.kill('SIGINT');
+    expect(await proc.exit).toBe(0);
+    expect(proc.stdout()).toContain('The Name Server stopped.');
+  }, 30_000);
+
   it('prints the effective configuration with -p, warning about unknown keys', async () => {
     const conf = join(dir, 'namesrv.conf');
     await writeFile(conf, 'listenPort=19876\norderMessageEnable=true\nnoSuchKey=1\n');

@@ -167,6 +167,18 @@ describe('NameServer over sockets: brokers and routes', () => {
     expect((await ns.invoke(routeRequest('TopicTest'))).code).toBe(ResponseCode.TOPIC_NOT_EXIST);
   });
 
+  it('runs the expiry scan on its timer and closes the expired broker connection', async () => {
+    await ns.close();
+    ns = await startTestNamesrv({ scanNotActiveBrokerInterval: 100 });
+    const broker = new RemotingClient();
+    afterCleanups.push(() => broker.close());
+    await broker.invoke(ns.addr, registerBrokerRequest(), 5000);
+    const connection = await broker.connection(ns.addr);
+    ns.clock.now += 120_001;
+    await expect.poll(() => connection.closed, { timeout: 5000, interval: 50 }).toBe(true);
+    expect((await ns.invoke(routeRequest('TopicTest'))).code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+  });
+
   it('answers QUERY_DATA_VERSION with changed and its own DataVersion', async () => {
     await ns.invoke(registerBrokerRequest({ counter: 7 }));
     const query = (counter: number) =>
