@@ -5,6 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import { ProtocolError } from '../common/errors.js';
 import { LANGUAGE_NAMES, LanguageCode, type RemotingCommand } from './command.js';
+import { parseJson } from './fastjson.js';
 import type { DecodedHeader } from './header-binary.js';
 
 type JsonHeaderFields = Pick<
@@ -41,6 +42,14 @@ export function encodeJsonHeader(cmd: JsonHeaderFields): Buffer {
 
 function malformed(message: string, cause?: unknown): ProtocolError {
   return new ProtocolError('HEADER_MALFORMED', `JSON header: ${message}`, { cause });
+}
+
+function parseTolerant(text: string): unknown {
+  try {
+    return parseJson(text);
+  } catch (err) {
+    throw malformed('not valid JSON', err);
+  }
 }
 
 const INTEGER_TEXT = /^-?\d{1,10}$/;
@@ -96,7 +105,8 @@ function extFieldsProperty(value: unknown): Record<string, string> | undefined {
 
 /**
  * Decodes a JSON header. Tolerant as fastjson is: unknown properties are ignored, missing ones defaulted (flag 0,
- * version 0, language JAVA), integers may arrive as strings, extFields values may be numbers or booleans. Throws
+ * version 0, language JAVA), integers may arrive as strings, extFields values may be numbers or booleans; text that
+ * JSON.parse refuses gets a second chance with fastjson's syntax (parseJson: single quotes, unquoted names). Throws
  * ProtocolError HEADER_MALFORMED on invalid UTF-8, bad JSON, a non-object, or a non-integer code/opaque/flag/version.
  */
 export function decodeJsonHeaderAt(bytes: Buffer, start: number, end: number): DecodedHeader {
@@ -105,8 +115,8 @@ export function decodeJsonHeaderAt(bytes: Buffer, start: number, end: number): D
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch (err) {
-    throw malformed('not valid JSON', err);
+  } catch {
+    parsed = parseTolerant(text); // fastjson reads single quotes, unquoted names...: so do we, off the fast path
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw malformed('not a JSON object');
   const header = parsed as Record<string, unknown>;

@@ -88,6 +88,14 @@ describe('decodeJsonHeader', () => {
     expect(decodeJsonHeader(utf8('{"code":1,"language":"COBOL"}')).language).toBe(LanguageCode.OTHER);
   });
 
+  it("accepts fastjson's lenient syntax: single quotes, unquoted names, a trailing comma", () => {
+    expect(decodeJsonHeader(utf8("{code:11,'extFields':{topic:'T',queueId:0,},opaque:3,}"))).toMatchObject({
+      code: 11,
+      opaque: 3,
+      extFields: { topic: 'T', queueId: '0' },
+    });
+  });
+
   it('keeps an extFields "__proto__" key as data', () => {
     const decoded = decodeJsonHeader(utf8('{"code":1,"extFields":{"__proto__":1,"b":"x"}}'));
     expect(Object.hasOwn(decoded.extFields!, '__proto__')).toBe(true);
