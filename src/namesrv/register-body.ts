@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { inflateSync } from 'node:zlib';
 import { ProtocolError } from '../common/errors.js';
 import { parseJson } from '../protocol/fastjson.js';
@@ -25,6 +26,15 @@ function malformed(message: string, cause?: unknown): ProtocolError {
 }
 
 function parseBody(body: Buffer | string, what: string): unknown {
+  // Brokers write String-keyed maps only, so their bodies are standard JSON: V8's parser first (several times faster
+  // on a 10,000-topic registration), the tolerant fastjson reader for anything it refuses.
+  const text = typeof body === 'string' ? body : body.toString('utf8');
+  const valid = typeof body === 'string' || !text.includes('\uFFFD') || isUtf8(body);
+  try {
+    if (valid) return JSON.parse(text);
+  } catch {
+    // not standard JSON (or not UTF-8): parseJson decides, and reports with a ProtocolError
+  }
   try {
     return parseJson(body);
   } catch (cause) {

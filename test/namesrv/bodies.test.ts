@@ -153,6 +153,12 @@ describe('register bodies', () => {
     });
   });
 
+  it('rejects a body that is not UTF-8', () => {
+    // {"filterServerList":["\xff"]}: 0xff is never valid in UTF-8
+    const body = Buffer.concat([Buffer.from('{"filterServerList":["'), Buffer.from([0xff]), Buffer.from('"]}')]);
+    expect(() => decodeRegisterBrokerBody(body, false)).toThrow(ProtocolError);
+  });
+
   it('rejects any input with a ProtocolError only (fuzz)', () => {
     const decoders = [
       (b: Buffer) => decodeRegisterBrokerBody(b, false),
