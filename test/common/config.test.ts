@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { defineSchema, formatConfig, parseProperties, resolveConfig } from '../../src/common/config.js';
 import { RocketMQError } from '../../src/common/errors.js';
 
@@ -54,6 +54,11 @@ describe('resolveConfig', () => {
     );
     expect(cfg).toEqual({ listenPort: 10911, name: 'x', enabled: true, mode: 'SYNC_FLUSH', size: 1073741824 });
     expect(unknown).toEqual(['somethingElse']);
+    // Literal defaults must not narrow the value types.
+    expectTypeOf(cfg.listenPort).toEqualTypeOf<number>();
+    expectTypeOf(cfg.enabled).toEqualTypeOf<boolean>();
+    expectTypeOf(cfg.name).toEqualTypeOf<string>();
+    expectTypeOf(cfg.mode).toEqualTypeOf<'ASYNC_FLUSH' | 'SYNC_FLUSH'>();
   });
 
   it.each([
