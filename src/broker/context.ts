@@ -1,8 +1,8 @@
 import type { Logger } from '../common/logger.js';
 import type { HostAddress } from '../protocol/message/host.js';
 import type { MessageStore } from '../store/message-store.js';
-import type { RemotingServer } from '../transport/server.js';
 import type { RequestHandler } from '../transport/dispatcher.js';
+import type { RemotingServer } from '../transport/server.js';
 import type { BrokerConfig } from './broker-config.js';
 
 /**
@@ -78,6 +78,8 @@ export interface ConsumerOffsets {
   /** The committed offset, or -1 when the group has none for that queue. */
   query(group: string, topic: string, queueId: number): number;
   commit(clientHost: string, group: string, topic: string, queueId: number, offset: number): void;
+  /** Forgets every group's offsets on a topic (DELETE_TOPIC_IN_BROKER). */
+  removeTopic?(topic: string): void;
 }
 
 /** Online consumer groups, from heartbeats. Implemented in consumer-manager.ts. */

@@ -1,0 +1,332 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { RocketMQError } from '../common/errors.js';
+import { type Logger, silentLogger } from '../common/logger.js';
+import { createResponse } from '../protocol/command.js';
+import { formatHostAddress, type HostAddress, parseHostAddress, parseIp } from '../protocol/message/host.js';
+import { ResponseCode } from '../protocol/response-code.js';
+import { FileStore } from '../store/file-store.js';
+import type { MessageStore } from '../store/message-store.js';
+import { RemotingClient } from '../transport/client.js';
+import { requestCodeNotSupported } from '../transport/dispatcher.js';
+import { RemotingServer } from '../transport/server.js';
+import { BrokerStatsSampler, createBrokerAdminHandlers } from './broker-admin.js';
+import type { BrokerConfig } from './broker-config.js';
+import { type ClientServices, createClientServices } from './client-services.js';
+import type { BrokerContext, HandlerTable } from './context.js';
+import { type BrokerIdentity, NamesrvApi, splitNamesrvAddr } from './namesrv-api.js';
+import { createPullHandlers } from './pull.js';
+import { PullHoldService } from './pull-hold.js';
+import { createSendHandlers } from './send.js';
+import { createTopicAdminHandlers } from './topic-admin.js';
+import { TopicConfigManager } from './topic-config-manager.js';
+
+/** Options of {@link BrokerController}. */
+export interface BrokerControllerOptions {
+  config: BrokerConfig;
+  logger?: Logger;
+  /** Milliseconds since the epoch; injectable for expiry tests. */
+  now?: () => number;
+  /** A store to use instead of the FileStore under storePathRootDir (tests). */
+  store?: (storeHost: HostAddress) => MessageStore;
+  /** Replaces the client-management half (tests of this half alone). */
+  clientServices?: typeof createClientServices;
+  /** Time shutdown waits for requests in flight (ms). Default 5000. */
+  closeGraceMs?: number;
+}
+
+/** Key names of the store schema a FileStore accepts from the broker config. */
+const STORE_KEYS = [
+  'storePathRootDir',
+  'storePathCommitLog',
+  'mappedFileSizeCommitLog',
+  'mappedFileSizeConsumeQueue',
+  'flushDiskType',
+  'flushIntervalCommitLog',
+  'flushIntervalConsumeQueue',
+  'flushCheckpointInterval',
+  'syncFlushTimeout',
+  'fileReservedTime',
+  'deleteWhen',
+  'deleteCommitLogFilesInterval',
+  'cleanResourceInterval',
+  'diskMaxUsedSpaceRatio',
+  'diskSpaceHardLimitRatio',
+  'maxMessageSize',
+  'maxHashSlotNum',
+  'maxIndexNum',
+  'messageIndexEnable',
+  'writeBufferSize',
+  'tailCacheChunks',
+] as const;
+
+/** `~/x` → the home directory's x. */
+export function expandHome(path: string): string {
+  return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
+}
+
+/**
+ * One broker: the remoting server, the message store, the topic table, the client-management half, the
+ * processors and the NameServer registration. `start()` listens (so port 0 resolves before the store records its
+ * host), starts the store, loads topics and client state, serves, and registers with every NameServer at once and
+ * every registerNameServerPeriod. `shutdown()` unregisters, answers held pulls, drains the server, persists and
+ * closes the store.
+ */
+export class BrokerController {
+  readonly config: BrokerConfig;
+  readonly server: RemotingServer;
+  private readonly logger: Logger;
+  private readonly options: BrokerControllerOptions;
+  private readonly now: () => number;
+  private readonly namesrvClient: RemotingClient;
+  private readonly namesrvApi: NamesrvApi;
+  private started: { ctx: BrokerContext; topics: TopicConfigManager; clients: ClientServices } | undefined;
+  private store: MessageStore | undefined;
+  private hold: PullHoldService | undefined;
+  private sampler: BrokerStatsSampler | undefined;
+  private registerTimer: NodeJS.Timeout | undefined;
+  private registering: Promise<void> | undefined;
+  private registerAgain = false;
+  private identity: BrokerIdentity | undefined;
+  private stopping: Promise<void> | undefined;
+  private ready = false;
+
+  constructor(options: BrokerControllerOptions) {
+    this.options = options;
+    this.config = options.config;
+    this.now = options.now ?? Date.now;
+    this.logger = (options.logger ?? silentLogger).child({ component: 'broker' });
+    if (this.config.brokerRole !== 'SLAVE' && this.config.brokerId !== 0) {
+      this.logger.warn({ brokerId: this.config.brokerId }, 'a master broker has brokerId 0; forcing it');
+      this.config.brokerId = 0;
+    }
+    if (this.config.brokerRole === 'SLAVE' && this.config.brokerId <= 0) {
+      throw new RocketMQError('CONFIG_INVALID', 'a SLAVE broker needs brokerId > 0');
+    }
+    if (this.config.enablePropertyFilter) {
+      throw new RocketMQError('CONFIG_INVALID', 'enablePropertyFilter (SQL92 filtering) is not supported yet');
+    }
+    this.server = new RemotingServer({
+      host: this.config.listenAddress,
+      port: this.config.listenPort,
+      logger: options.logger ?? silentLogger,
+      idleTimeoutMs: this.config.serverChannelMaxIdleTimeSeconds * 1000,
+    });
+    this.server.setDefaultHandler((request) =>
+      this.ready
+        ? requestCodeNotSupported(request)
+        : createResponse(request, ResponseCode.SYSTEM_BUSY, { remark: 'broker is starting or shutting down' }),
+    );
+    this.namesrvClient = new RemotingClient({ logger: options.logger ?? silentLogger });
+    this.namesrvApi = new NamesrvApi(this.namesrvClient, this.logger);
+  }
+
+  /** The shared context (after start). */
+  get context(): BrokerContext {
+    if (!this.started) throw new RocketMQError('SERVICE_NOT_AVAILABLE', 'the broker is not started');
+    return this.started.ctx;
+  }
+
+  /** The topic table (after start). */
+  get topicManager(): TopicConfigManager {
+    if (!this.started) throw new RocketMQError('SERVICE_NOT_AVAILABLE', 'the broker is not started');
+    return this.started.topics;
+  }
+
+  /** The client-management half (after start). */
+  get clientServices(): ClientServices {
+    if (!this.started) throw new RocketMQError('SERVICE_NOT_AVAILABLE', 'the broker is not started');
+    return this.started.clients;
+  }
+
+  /** `host:port` this broker registers with the NameServers (after start). */
+  get brokerAddr(): string {
+    return this.context.brokerAddr;
+  }
+
+  /** Starts everything; resolves with the bound address and the advertised broker address. */
+  async start(): Promise<{ host: string; port: number; brokerAddr: string }> {
+    const bound = await this.server.listen();
+    const advertised = this.config.advertisedAddress ? parseHostAddress(this.config.advertisedAddress) : undefined;
+    if (this.config.advertisedAddress && !advertised) {
+      await this.server.close(0);
+      throw new RocketMQError(
+        'CONFIG_INVALID',
+        `advertisedAddress "${this.config.advertisedAddress}" is not host:port`,
+      );
+    }
+    const brokerAddr = advertised
+      ? formatHostAddress(advertised)
+      : formatHostAddress({ host: this.config.brokerIP1, port: bound.port });
+    const storeHost =
+      advertised && parseIp(advertised.host) ? advertised : { host: this.config.brokerIP1, port: bound.port };
+    const rootDir = expandHome(this.config.storePathRootDir);
+    const configDir = join(rootDir, 'config');
+
+    try {
+      const store = this.options.store
+        ? this.options.store(storeHost)
+        : new FileStore({
+            config: {
+              ...Object.fromEntries(STORE_KEYS.map((k) => [k, this.config[k]])),
+              brokerIP1: storeHost.host,
+              listenPort: storeHost.port,
+            },
+            logger: this.options.logger ?? silentLogger,
+          });
+      this.store = store;
+      await store.start();
+
+      const registerBrokerAll = () => this.registerBrokerAll();
+      const topics = new TopicConfigManager({
+        config: this.config,
+        logger: this.logger,
+        configDir,
+        registerBrokerAll,
+        now: this.now,
+      });
+      await topics.load();
+      const clients = (this.options.clientServices ?? createClientServices)({
+        config: this.config,
+        logger: this.options.logger ?? silentLogger,
+        store,
+        server: this.server,
+        topics,
+        registerBrokerAll,
+        now: this.now,
+        configDir,
+      });
+      await clients.start();
+      const ctx: BrokerContext = {
+        config: this.config,
+        logger: this.logger,
+        store,
+        server: this.server,
+        storeHost,
+        brokerAddr,
+        topics,
+        subscriptionGroups: clients.subscriptionGroups,
+        consumerOffsets: clients.consumerOffsets,
+        consumers: clients.consumers,
+        registerBrokerAll,
+        now: this.now,
+      };
+      this.started = { ctx, topics, clients };
+      this.identity = {
+        clusterName: this.config.brokerClusterName,
+        brokerName: this.config.brokerName,
+        brokerId: this.config.brokerId,
+        brokerAddr,
+        haServerAddr: `${this.config.brokerIP2 || storeHost.host}:${bound.port + 1}`,
+      };
+
+      const hold = new PullHoldService({
+        logger: this.logger,
+        now: this.now,
+        maxOffsetInQueue: (topic, queueId) => store.getMaxOffsetInQueue(topic, queueId),
+      });
+      this.hold = hold;
+      store.onMessageArrived((topic, queueId, queueOffset, tagsCode) =>
+        hold.notifyMessageArriving(topic, queueId, queueOffset, tagsCode),
+      );
+      hold.start();
+      const bootTimestamp = this.now();
+      this.sampler = new BrokerStatsSampler(() => store.stats(), this.now);
+      this.sampler.start();
+
+      const tables: HandlerTable[] = [
+        createSendHandlers(ctx, topics),
+        createPullHandlers(ctx, hold),
+        createTopicAdminHandlers(ctx, topics),
+        createBrokerAdminHandlers(ctx, this.sampler, bootTimestamp, (keys) => {
+          if (keys.includes('brokerPermission')) void this.registerBrokerAll();
+        }),
+        clients.handlers,
+      ];
+      for (const table of tables) for (const [code, handler] of table) this.server.registerHandler(code, handler);
+      this.ready = true;
+    } catch (err) {
+      await this.server.close(0);
+      await this.store?.shutdown().catch(() => undefined);
+      throw err;
+    }
+
+    await this.registerBrokerAll();
+    const period = Math.min(Math.max(this.config.registerNameServerPeriod, 10_000), 60_000);
+    this.registerTimer = setInterval(() => void this.registerBrokerAll(), period);
+    this.registerTimer.unref();
+    this.logger.info({ bound, brokerAddr, namesrvAddr: this.config.namesrvAddr }, 'broker started');
+    return { host: bound.host, port: bound.port, brokerAddr };
+  }
+
+  /**
+   * Registers with every NameServer. Calls made while one registration runs coalesce into one more run after it,
+   * so the NameServers always end with the newest topic table. Never throws.
+   */
+  registerBrokerAll(): Promise<void> {
+    if (this.registering) {
+      this.registerAgain = true;
+      return this.registering;
+    }
+    const run = async (): Promise<void> => {
+      do {
+        this.registerAgain = false;
+        await this.registerOnce();
+      } while (this.registerAgain && !this.stopping);
+    };
+    this.registering = run().finally(() => {
+      this.registering = undefined;
+    });
+    return this.registering;
+  }
+
+  private async registerOnce(): Promise<void> {
+    const addrs = splitNamesrvAddr(this.config.namesrvAddr);
+    if (addrs.length === 0 || !this.identity || !this.started) return;
+    const wrapper = this.started.topics.wrapper();
+    if ((this.config.brokerPermission & 2) === 0 || (this.config.brokerPermission & 4) === 0) {
+      // Java registers topics with the broker's perm applied when the broker is not fully readable/writable
+      for (const config of Object.values(wrapper.topicConfigTable)) config.perm &= this.config.brokerPermission;
+    }
+    const results = await this.namesrvApi.registerBrokerAll(
+      addrs,
+      this.identity,
+      wrapper,
+      this.config.registerBrokerTimeoutMills,
+    );
+    for (const r of results) {
+      if (!r.ok) this.logger.warn({ namesrvAddr: r.namesrvAddr, error: r.error }, 'register broker failed');
+    }
+  }
+
+  /** Graceful stop: unregister, answer held pulls, drain the server, persist, close the store. Idempotent. */
+  shutdown(): Promise<void> {
+    this.stopping ??= this.stop();
+    return this.stopping;
+  }
+
+  private async stop(): Promise<void> {
+    if (this.registerTimer) clearInterval(this.registerTimer);
+    this.registerTimer = undefined;
+    await this.registering;
+    const addrs = splitNamesrvAddr(this.config.namesrvAddr);
+    if (this.identity && addrs.length > 0) {
+      await this.namesrvApi.unregisterBrokerAll(
+        addrs,
+        this.identity,
+        Math.min(this.config.registerBrokerTimeoutMills, 3000),
+      );
+    }
+    await this.hold?.shutdown();
+    this.sampler?.shutdown();
+    await this.server.close(this.options.closeGraceMs ?? 5000);
+    this.ready = false;
+    if (this.started) {
+      await this.started.clients.shutdown();
+      await this.started.topics.flush();
+    }
+    await this.store?.shutdown();
+    await this.namesrvClient.close();
+    this.logger.info('broker stopped');
+  }
+}
