@@ -94,22 +94,26 @@ export class CommitLog {
 
   /**
    * Recovery: walks the records from `start` (a record boundary), verifying magic, size, position and body CRC,
-   * calling `visit` for each valid one. Returns the offset where valid data ends (the first zero, torn or corrupt
+   * calling `visit` for each valid one; `visit` may reject a record (fields the CRC does not cover) by returning
+   * false. Returns the offset where valid data ends (the first zero, torn or corrupt
    * record). Reads synchronously: it runs before the store serves anything.
    */
-  scan(start: number, maxRecordSize: number, visit: (rec: ScannedRecord) => void, logger?: Logger): number {
+  scan(start: number, maxRecordSize: number, visit: (rec: ScannedRecord) => boolean, logger?: Logger): number {
     const windowSize = Math.max(8 * 1024 * 1024, 2 * maxRecordSize);
     let window = Buffer.alloc(0);
     let windowStart = -1;
+    let windowLength = 0;
     let pos = start;
     let nextProgress = start + PROGRESS_EVERY;
+    // The window holds file bytes [windowStart, windowStart + windowLength), never across a segment end.
     const ensure = (fd: number, segFrom: number, segEnd: number, len: number): boolean => {
-      if (windowStart >= 0 && pos >= windowStart && pos + len <= windowStart + window.length) return true;
+      if (windowStart >= 0 && pos >= windowStart && pos + len <= windowStart + windowLength) return true;
       const n = Math.min(Math.max(windowSize, len), segEnd - pos);
       if (n < len) return false;
       if (window.length < n) window = Buffer.alloc(n);
       const got = fs.readSync(fd, window, 0, n, pos - segFrom);
       windowStart = pos;
+      windowLength = got;
       return got >= len;
     };
     for (;;) {
@@ -141,8 +145,7 @@ export class CommitLog {
       } catch {
         return pos;
       }
-      if (rec.physicalOffset !== pos) return pos;
-      visit(rec);
+      if (rec.physicalOffset !== pos || !visit(rec)) return pos;
       pos += size;
     }
   }

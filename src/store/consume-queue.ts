@@ -55,16 +55,25 @@ export class ConsumeQueue {
     return Math.floor(this.log.writePos / CQ_ENTRY_SIZE);
   }
 
-  /** Opens the files and finds the last valid entry (the first all-zero entry of the last file ends the queue). */
+  /**
+   * Opens the files and finds the last valid entry: the first empty entry of the last file ends the queue. A last
+   * file with no entry at all (created just before a crash) is dropped and the one before it examined.
+   */
   load(): void {
     this.log.load();
-    const last = this.log.segments.at(-1);
-    if (last) {
+    for (;;) {
+      const last = this.log.segments.at(-1);
+      if (!last) break;
       const data = Buffer.alloc(last.size);
       fs.readSync(last.fd, data, 0, last.size, 0);
       let end = 0;
       while (end + CQ_ENTRY_SIZE <= data.length && data.readInt32BE(end + 8) > 0) end += CQ_ENTRY_SIZE;
-      this.log.setWritePosition(last.fromOffset + end);
+      if (end === 0 && this.log.segments.length > 1) {
+        this.log.truncate(last.fromOffset);
+        continue;
+      }
+      this.log.truncate(last.fromOffset + end);
+      break;
     }
     this.minLogicOffset = Math.floor(this.log.minOffset / CQ_ENTRY_SIZE);
   }
@@ -99,7 +108,7 @@ export class ConsumeQueue {
     return buf.length === CQ_ENTRY_SIZE ? decodeConsumeQueueEntry(buf, 0) : undefined;
   }
 
-  /** Recovery: drops the entries that point at or past CommitLog offset `phyOffset`. */
+  /** Recovery, right after {@link load}: drops the entries that point at or past CommitLog offset `phyOffset`. */
   truncateFromPhyOffset(phyOffset: number): void {
     let end = this.maxOffset;
     const one = Buffer.alloc(CQ_ENTRY_SIZE);
@@ -109,7 +118,7 @@ export class ConsumeQueue {
       if (!seg) break;
       fs.readSync(seg.fd, one, 0, CQ_ENTRY_SIZE, pos - seg.fromOffset);
       const e = decodeConsumeQueueEntry(one, 0);
-      if (e.size !== CQ_BLANK_SIZE && e.phyOffset < phyOffset) break;
+      if (e.size > 0 && e.size !== CQ_BLANK_SIZE && e.phyOffset < phyOffset) break;
       end--;
     }
     if (end < this.maxOffset) this.log.truncate(end * CQ_ENTRY_SIZE);

@@ -53,6 +53,10 @@ export interface FileStoreOptions {
 
 const TOPIC_PATTERN = /^[%|a-zA-Z0-9_-]+$/;
 const ON_DISK_SCAN_ENTRIES = 800;
+/** Largest queue id recovery accepts in a record (a damaged field beyond it ends the valid data). */
+const MAX_QUEUE_ID = 65535;
+/** sysFlag bits defined by RocketMQ (reference §5.2). */
+const KNOWN_SYS_FLAGS = 0x7ff;
 
 /** Valid topic: RocketMQ's characters, at most 127 chars (255 for %RETRY% and %DLQ% topics). */
 export function isValidTopic(topic: string): boolean {
@@ -150,7 +154,8 @@ export class FileStore implements MessageStore {
     const lastSeg = this.commitLog.log.segments.at(-1);
     const plan = planRecovery(abortExists, checkpoint, this.commitLog.minOffset, lastSeg?.endOffset ?? 0);
     const started = Date.now();
-    this.loadConsumeQueues(plan.crashed ? plan.scanFrom : undefined);
+    // Entries at or past the scan start are dropped and rebuilt by the scan (none after a clean shutdown).
+    this.loadConsumeQueues(plan.scanFrom);
     this.index.load(plan.crashed);
     if (plan.crashed && lastSeg) this.logger.warn({ from: plan.scanFrom }, 'abnormal shutdown detected: recovering');
     let recovered = 0;
@@ -158,17 +163,16 @@ export class FileStore implements MessageStore {
       plan.scanFrom,
       this.maxRecordSize(),
       (rec) => {
+        if (!this.plausible(rec)) return false;
         this.dispatchRecovered(rec);
         recovered++;
+        return true;
       },
       this.logger,
     );
     this.commitLog.truncateTo(end);
     this.index.truncateFromPhyOffset(end);
-    for (const q of this.allQueues()) {
-      q.truncateFromPhyOffset(end);
-      await q.deleteExpired(this.commitLog.minOffset);
-    }
+    for (const q of this.allQueues()) await q.deleteExpired(this.commitLog.minOffset);
     this.logger.info(
       { crashed: plan.crashed, from: plan.scanFrom, end, recovered, ms: Date.now() - started },
       'store recovered',
@@ -585,6 +589,22 @@ export class FileStore implements MessageStore {
     }
   }
 
+  /**
+   * Recovery check of the fields the body CRC does not cover: a valid topic name, sane ids and flags, and a queue
+   * offset that continues its ConsumeQueue exactly (an empty queue accepts any start).
+   */
+  private plausible(rec: ScannedRecord): boolean {
+    if (!isValidTopic(rec.topic) || rec.queueId < 0 || rec.queueId > MAX_QUEUE_ID) return false;
+    if ((rec.sysFlag & ~KNOWN_SYS_FLAGS) !== 0 || rec.storeTimestamp <= 0 || rec.queueOffset < 0) return false;
+    const tranType = transactionType(rec.sysFlag);
+    if (tranType !== MessageSysFlag.TRANSACTION_NOT_TYPE && tranType !== MessageSysFlag.TRANSACTION_COMMIT_TYPE) {
+      return true;
+    }
+    const cq = this.queues.get(rec.topic)?.get(rec.queueId);
+    if (!cq || cq.log.segments.length === 0) return true;
+    return rec.queueOffset === cq.maxOffset;
+  }
+
   private dispatchRecovered(rec: ScannedRecord): void {
     const props = rec.properties.length > 0 ? decodeProperties(rec.properties) : {};
     const delayed = rec.topic === 'SCHEDULE_TOPIC_XXXX';
@@ -700,7 +720,7 @@ export class FileStore implements MessageStore {
     return q;
   }
 
-  private loadConsumeQueues(truncateFrom: number | undefined): void {
+  private loadConsumeQueues(truncateFrom: number): void {
     const root = path.join(this.rootDir, 'consumequeue');
     if (!fs.existsSync(root)) return;
     for (const topic of fs.readdirSync(root)) {
@@ -710,7 +730,7 @@ export class FileStore implements MessageStore {
         if (!/^\d+$/.test(id)) continue;
         const q = this.queueFor(topic, Number(id));
         q.load();
-        if (truncateFrom !== undefined) q.truncateFromPhyOffset(truncateFrom);
+        q.truncateFromPhyOffset(truncateFrom);
       }
     }
   }

@@ -61,7 +61,10 @@ function burstThenKill(root: string, mode: string, acks: number): Promise<Ack[]>
 }
 
 async function reopenAndCheck(root: string, mode: 'SYNC_FLUSH' | 'ASYNC_FLUSH', acks: Ack[]) {
-  const store = new FileStore({ config: smallConfig(root, { flushDiskType: mode }), diskUsage: async () => 0.1 });
+  const store = new FileStore({
+    config: smallConfig(root, { flushDiskType: mode }),
+    diskUsage: async () => 0.1,
+  });
   await store.start();
   try {
     const max = store.getMaxOffsetInQueue('Crash', 0);
