@@ -18,8 +18,9 @@ import {
 } from '../protocol/headers/offsets.js';
 import { PullMessageRequestHeader, PullMessageResponseHeader } from '../protocol/headers/pull.js';
 import { ConsumerSendMsgBackRequestHeader } from '../protocol/headers/retry.js';
+import { SendMessageRequestHeader } from '../protocol/headers/send.js';
 import { type MessageExt, toMessageExt } from '../protocol/message/message.js';
-import { MessageConst } from '../protocol/message/properties.js';
+import { encodeProperties, MessageConst } from '../protocol/message/properties.js';
 import { decodeRecords } from '../protocol/message/record.js';
 import { buildPullSysFlag } from '../protocol/message/sysflag.js';
 import { RequestCode } from '../protocol/request-code.js';
@@ -323,4 +324,47 @@ export async function sendMessageBack(
   expectSuccess(
     await client.invokeBroker(brokerAddr, createRequest(RequestCode.CONSUMER_SEND_MSG_BACK, { extFields })),
   );
+}
+
+/** The producer group the Java client uses for its own re-publishing. */
+export const CLIENT_INNER_PRODUCER_GROUP = 'CLIENT_INNER_PRODUCER';
+
+/**
+ * The fallback when send-back fails (reference §6.5): re-publishes the message (SEND_MESSAGE) to queue `queueId` of
+ * `%RETRY%<group>` on `brokerAddr`, with RETRY_TOPIC, RECONSUME_TIME, MAX_RECONSUME_TIMES, ORIGIN_MESSAGE_ID and
+ * `DELAY = 3 + reconsumeTimes`, so the broker applies the same delay and DLQ rules.
+ */
+export async function republishToRetryTopic(
+  client: BrokerInvoker,
+  brokerAddr: string,
+  queueId: number,
+  group: string,
+  msg: MessageExt,
+  originTopic: string,
+  maxReconsumeTimes: number,
+): Promise<void> {
+  const properties: Record<string, string> = { ...msg.properties };
+  delete properties[MessageConst.MIN_OFFSET];
+  delete properties[MessageConst.MAX_OFFSET];
+  delete properties[MessageConst.DUP_INFO];
+  properties[MessageConst.ORIGIN_MESSAGE_ID] = msg.properties[MessageConst.ORIGIN_MESSAGE_ID] ?? msg.msgId;
+  properties[MessageConst.RETRY_TOPIC] = originTopic;
+  properties[MessageConst.RECONSUME_TIME] = String(msg.reconsumeTimes + 1);
+  properties[MessageConst.MAX_RECONSUME_TIMES] = String(maxReconsumeTimes);
+  properties[MessageConst.DELAY] = String(Math.min(3 + msg.reconsumeTimes, 18));
+  const extFields = SendMessageRequestHeader.encode({
+    producerGroup: CLIENT_INNER_PRODUCER_GROUP,
+    topic: `%RETRY%${group}`,
+    defaultTopic: 'TBW102',
+    defaultTopicQueueNums: 4,
+    queueId,
+    sysFlag: 0,
+    bornTimestamp: Date.now(),
+    flag: msg.flag,
+    properties: encodeProperties(properties),
+    reconsumeTimes: msg.reconsumeTimes + 1,
+    maxReconsumeTimes,
+  });
+  const request = createRequest(RequestCode.SEND_MESSAGE, { extFields, body: msg.body });
+  expectSuccess(await client.invokeBroker(brokerAddr, request));
 }
