@@ -1,0 +1,130 @@
+/**
+ * `mqbroker`: starts a broker. `-c <file>` reads a broker.conf (Java properties, broker and store keys), `-n` sets
+ * namesrvAddr (else the config key, else env NAMESRV_ADDR), `-p` prints the effective configuration and exits.
+ * Stops gracefully on SIGINT/SIGTERM (unregister, drain, flush).
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { BrokerController } from '../broker/broker.js';
+import { type BrokerConfig, formatBrokerConfig, resolveBrokerConfig } from '../broker/broker-config.js';
+import { parseProperties } from '../common/config.js';
+import { RocketMQError } from '../common/errors.js';
+import { createLogger } from '../common/logger.js';
+
+const USAGE = `usage: mqbroker [-c <broker.conf>] [-n <namesrvAddr>] [-p] [-h]
+  -c, --configFile <file>     Java properties file with broker and store keys (brokerName, listenPort, ...)
+  -n, --namesrvAddr <list>    NameServer addresses, "host:port;host:port" (overrides the config file)
+  -p, --printConfigItem       print the effective configuration and exit
+  -h, --help                  print this help and exit
+`;
+
+async function loadConfig(
+  file: string | undefined,
+  namesrvAddr: string | undefined,
+  warn: (msg: string) => void,
+): Promise<BrokerConfig> {
+  let props = new Map<string, string>();
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (cause) {
+      throw new RocketMQError('CONFIG_INVALID', `cannot read config file ${file}: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+    props = parseProperties(text);
+  }
+  if (namesrvAddr !== undefined) props.set('namesrvAddr', namesrvAddr);
+  else if (!props.has('namesrvAddr') && process.env.NAMESRV_ADDR) props.set('namesrvAddr', process.env.NAMESRV_ADDR);
+  return resolveBrokerConfig(props, {
+    source: file,
+    onUnknownKey: (key) => warn(`unknown config key '${key}'${file ? ` in ${file}` : ''} (ignored)`),
+  });
+}
+
+/** Runs the CLI with `argv` (without node and script). Resolves with the exit code for early exits. */
+export async function main(argv: string[]): Promise<number | undefined> {
+  let values: {
+    configFile?: string | undefined;
+    namesrvAddr?: string | undefined;
+    printConfigItem?: boolean | undefined;
+    help?: boolean | undefined;
+  };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        configFile: { type: 'string', short: 'c' },
+        namesrvAddr: { type: 'string', short: 'n' },
+        printConfigItem: { type: 'boolean', short: 'p' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`mqbroker: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  let config: BrokerConfig;
+  try {
+    config = await loadConfig(values.configFile, values.namesrvAddr, (msg) =>
+      process.stderr.write(`mqbroker: warning: ${msg}\n`),
+    );
+  } catch (err) {
+    process.stderr.write(`mqbroker: ${(err as Error).message}\n`);
+    return 1;
+  }
+  if (values.printConfigItem) {
+    process.stdout.write(formatBrokerConfig(config));
+    return 0;
+  }
+
+  const logger = createLogger({ name: 'mqbroker' });
+  let controller: BrokerController;
+  let started: { host: string; port: number; brokerAddr: string };
+  try {
+    controller = new BrokerController({ config, logger });
+    started = await controller.start();
+  } catch (err) {
+    process.stderr.write(`mqbroker: cannot start: ${(err as Error).message}\n`);
+    return 1;
+  }
+  process.stdout.write(
+    `The broker[${config.brokerName}, ${started.brokerAddr}] boot success. serializeType=JSON and name server is ${config.namesrvAddr || '(none)'}; listening on ${started.host}:${started.port}\n`,
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    controller.shutdown().then(
+      () => {
+        process.stdout.write('The broker stopped.\n');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        process.stderr.write(`mqbroker: shutdown failed: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  return undefined;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined) process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`mqbroker: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
