@@ -6,3 +6,4 @@ export * from './namespace.js';
 export * from './producer.js';
 export * from './queue-selector.js';
 export * from './route.js';
+export * from './transaction-producer.js';

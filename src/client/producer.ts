@@ -481,7 +481,7 @@ export class Producer {
     return body;
   }
 
-  private checkRunning(): void {
+  protected checkRunning(): void {
     if (this.state !== 'running') {
       throw new RocketMQError(
         'SERVICE_NOT_AVAILABLE',
