@@ -10,7 +10,14 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { RocketMQError } from '../common/errors.js';
 import { parseJson, stringifyJson } from '../protocol/fastjson.js';
-import { type BrokerInvoker, queryConsumerOffset, updateConsumerOffset } from './pull-api.js';
+import type { ClientInstance } from './client-instance.js';
+import {
+  type BrokerInvoker,
+  getMaxOffset,
+  queryConsumerOffset,
+  searchOffset,
+  updateConsumerOffset,
+} from './pull-api.js';
 import { type MessageQueue, mqKey } from './route.js';
 
 /** Where {@link OffsetStore.read} looks: memory only, the store only, or memory then the store. */
@@ -206,4 +213,38 @@ export function parseOffsetFile(text: string): { mq: MessageQueue; offset: numbe
     });
   }
   return out;
+}
+
+/** Where a group with no committed offset starts. */
+export type ConsumeFromWhere = 'CONSUME_FROM_LAST_OFFSET' | 'CONSUME_FROM_FIRST_OFFSET' | 'CONSUME_FROM_TIMESTAMP';
+
+/** The master address of `brokerName`, refreshing the routes once when it is not known yet. */
+export async function masterAddressOf(client: ClientInstance, brokerName: string): Promise<string | undefined> {
+  const addr = client.findBrokerAddress(brokerName, true);
+  if (addr !== undefined) return addr;
+  await client.refreshAllRoutes();
+  return client.findBrokerAddress(brokerName, true);
+}
+
+/**
+ * The offset a consumer starts `mq` from (Java's computePullFromWhere, reference §6.9): the stored offset, else
+ * by `where` — LAST: the max offset (0 for retry topics), FIRST: 0, TIMESTAMP: the first message at or after
+ * `timestamp` (the max offset for retry topics).
+ */
+export async function computeStartOffset(
+  client: ClientInstance,
+  store: OffsetStore,
+  mq: MessageQueue,
+  readType: ReadOffsetType,
+  where: ConsumeFromWhere,
+  timestamp: number,
+): Promise<number> {
+  const stored = await store.read(mq, readType);
+  if (stored >= 0) return stored;
+  const isRetry = mq.topic.startsWith('%RETRY%');
+  if (where === 'CONSUME_FROM_FIRST_OFFSET' || (isRetry && where === 'CONSUME_FROM_LAST_OFFSET')) return 0;
+  const addr = await masterAddressOf(client, mq.brokerName);
+  if (addr === undefined) throw new RocketMQError('SERVICE_NOT_AVAILABLE', `broker ${mq.brokerName} is not known`);
+  if (where === 'CONSUME_FROM_TIMESTAMP' && !isRetry) return searchOffset(client, addr, mq, timestamp);
+  return getMaxOffset(client, addr, mq);
 }

@@ -19,29 +19,28 @@ import { ConcurrentConsumeService, type ConsumeHost, type MessageHandler } from 
 import { OrderlyConsumeService, type OrderlyMessageHandler } from './consume-orderly.js';
 import { withNamespace } from './namespace.js';
 import {
+  type ConsumeFromWhere,
+  computeStartOffset,
   defaultLocalOffsetDir,
   LocalFileOffsetStore,
+  masterAddressOf,
   type OffsetStore,
   RemoteBrokerOffsetStore,
 } from './offset-store.js';
 import { DEFAULT_FLOW_CONTROL, ProcessQueue } from './process-queue.js';
 import {
-  getConsumerIdList,
-  getMaxOffset,
   lockBatchMq,
   PULL_SUSPEND_TIMEOUT_MS,
   PULL_TIMEOUT_MS,
   pullMessage,
   republishToRetryTopic,
-  searchOffset,
   sendMessageBack,
   unlockBatchMq,
 } from './pull-api.js';
-import { buildSubscriptionData, type MessageSelector, Rebalancer, retryTopicOf } from './rebalance.js';
+import { buildSubscriptionData, consumerIdsOf, type MessageSelector, Rebalancer, retryTopicOf } from './rebalance.js';
 import { type MessageQueue, mqKey, publishQueues, subscribeQueues } from './route.js';
 
-/** Where a group with no committed offset starts. */
-export type ConsumeFromWhere = 'CONSUME_FROM_LAST_OFFSET' | 'CONSUME_FROM_FIRST_OFFSET' | 'CONSUME_FROM_TIMESTAMP';
+export type { ConsumeFromWhere } from './offset-store.js';
 
 /** Options of a {@link PushConsumer}. Intervals are shortened in tests; the defaults are Java's. */
 export interface PushConsumerOptions extends ClientOptions {
@@ -288,7 +287,7 @@ export class PushConsumer {
         const route = this.client.cachedTopicRoute(topic);
         return route === undefined ? undefined : subscribeQueues(route, topic);
       },
-      consumerIds: (topic) => this.consumerIds(topic),
+      consumerIds: (topic) => consumerIdsOf(this.client, this.group, topic),
       lock: orderlyClustering ? (mqs) => this.lockQueues(mqs) : undefined,
       addQueue: (mq) => this.addQueue(mq),
       removeQueue: (mq) => this.removeQueue(mq),
@@ -309,37 +308,20 @@ export class PushConsumer {
     if (this.state === 'running') await this.rebalancer.rebalance();
   }
 
-  private async masterAddress(brokerName: string): Promise<string | undefined> {
-    const addr = this.client.findBrokerAddress(brokerName, true);
-    if (addr !== undefined) return addr;
-    await this.client.refreshAllRoutes();
-    return this.client.findBrokerAddress(brokerName, true);
-  }
-
-  private async consumerIds(topic: string): Promise<string[]> {
-    const route = this.client.cachedTopicRoute(topic);
-    const masters = (route?.brokerDatas ?? [])
-      .map((b) => b.brokerAddrs['0'] ?? Object.values(b.brokerAddrs)[0])
-      .filter((a): a is string => a !== undefined);
-    if (masters.length === 0) return [];
-    const addr = masters[Math.floor(Math.random() * masters.length)]!;
-    return getConsumerIdList(this.client, addr, this.group);
+  private masterAddress(brokerName: string): Promise<string | undefined> {
+    return masterAddressOf(this.client, brokerName);
   }
 
   /** The offset to start `mq` from: the committed one, else by consumeFromWhere (reference §6.9). */
-  private async initialOffset(mq: MessageQueue): Promise<number> {
-    const stored = await this.offsetStore.read(mq, this.messageModel === 'CLUSTERING' ? 'STORE' : 'MEMORY');
-    if (stored >= 0) return stored;
-    const isRetry = mq.topic.startsWith('%RETRY%');
-    const where = this.options.consumeFromWhere ?? 'CONSUME_FROM_LAST_OFFSET';
-    if (where === 'CONSUME_FROM_FIRST_OFFSET' || (isRetry && where === 'CONSUME_FROM_LAST_OFFSET')) return 0;
-    const addr = await this.masterAddress(mq.brokerName);
-    if (addr === undefined) throw new RocketMQError('SERVICE_NOT_AVAILABLE', `broker ${mq.brokerName} unknown`);
-    if (where === 'CONSUME_FROM_TIMESTAMP' && !isRetry) {
-      const timestamp = this.options.consumeTimestamp ?? Date.now() - 30 * 60_000;
-      return searchOffset(this.client, addr, mq, timestamp);
-    }
-    return getMaxOffset(this.client, addr, mq);
+  private initialOffset(mq: MessageQueue): Promise<number> {
+    return computeStartOffset(
+      this.client,
+      this.offsetStore,
+      mq,
+      this.messageModel === 'CLUSTERING' ? 'STORE' : 'MEMORY',
+      this.options.consumeFromWhere ?? 'CONSUME_FROM_LAST_OFFSET',
+      this.options.consumeTimestamp ?? Date.now() - 30 * 60_000,
+    );
   }
 
   private async addQueue(mq: MessageQueue): Promise<boolean> {

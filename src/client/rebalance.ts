@@ -9,7 +9,9 @@ import { RocketMQError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { javaStringHashCode } from '../protocol/message/hash.js';
 import { type AllocateStrategy, compareQueues } from './allocate.js';
-import { type MessageQueue, mqKey } from './route.js';
+import type { ClientInstance } from './client-instance.js';
+import { getConsumerIdList } from './pull-api.js';
+import { MASTER_ID, type MessageQueue, mqKey } from './route.js';
 
 /** A subscription expression: tags (`'TagA || TagB'`, `'*'`) or an SQL92 filter `{ type: 'SQL92', expression }`. */
 export type MessageSelector = string | { type: 'TAG' | 'SQL92'; expression: string };
@@ -192,4 +194,14 @@ export class Rebalancer {
       this.deps.logger.warn({ err, mq, group: this.deps.group }, 'could not stop consuming a queue cleanly');
     }
   }
+}
+
+/** The group's members as a randomly chosen master of `topic` knows them ([] when the route is unknown). */
+export async function consumerIdsOf(client: ClientInstance, group: string, topic: string): Promise<string[]> {
+  const route = client.cachedTopicRoute(topic);
+  const addrs = (route?.brokerDatas ?? [])
+    .map((b) => b.brokerAddrs[MASTER_ID] ?? Object.values(b.brokerAddrs)[0])
+    .filter((a): a is string => a !== undefined);
+  if (addrs.length === 0) return [];
+  return getConsumerIdList(client, addrs[Math.floor(Math.random() * addrs.length)]!, group);
 }

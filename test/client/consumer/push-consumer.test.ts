@@ -1,0 +1,45 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MessageExt } from '../../../src/protocol/message/message.js';
+import { startCluster, type TestCluster, waitFor } from './cluster.js';
+
+describe('PushConsumer against a local cluster', () => {
+  let cluster: TestCluster;
+  beforeEach(async () => {
+    cluster = await startCluster();
+  });
+  afterEach(async () => {
+    await cluster.close();
+  });
+
+  it('CLUSTERING + concurrent handler: consumes every message once, from the first offset', async () => {
+    await cluster.createTopic('TopicA', 4);
+    const producer = await cluster.producer();
+    for (let i = 0; i < 20; i++) await producer.send({ topic: 'TopicA', body: `m${i}`, tags: i % 2 ? 'odd' : 'even' });
+    const seen: string[] = [];
+    const consumer = cluster.consumer({ consumerGroup: 'CG1', consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' });
+    consumer.subscribe('TopicA', '*').onMessage((msg) => {
+      seen.push(msg.body.toString());
+    });
+    await consumer.start();
+    await waitFor(() => seen.length >= 20, 10_000, '20 messages');
+    expect([...seen].sort()).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`).sort());
+    expect(consumer.assignedQueues()).toHaveLength(4 + 1); // 4 queues + the retry topic's one
+  });
+
+  it('filters by tags', async () => {
+    await cluster.createTopic('TopicTags', 2);
+    const producer = await cluster.producer();
+    for (let i = 0; i < 10; i++)
+      await producer.send({ topic: 'TopicTags', body: `m${i}`, tags: i % 2 ? 'odd' : 'even' });
+    const seen: MessageExt[] = [];
+    const consumer = cluster.consumer({ consumerGroup: 'CGT', consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' });
+    consumer.subscribe('TopicTags', 'odd || nope').onMessage((msg) => {
+      seen.push(msg);
+    });
+    await consumer.start();
+    await waitFor(() => seen.length >= 5, 10_000, '5 odd messages');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seen.every((m) => m.tags === 'odd')).toBe(true);
+    expect(seen).toHaveLength(5);
+  });
+});
