@@ -68,6 +68,7 @@ export class TopicConfigManager implements TopicConfigs {
   private version: DataVersion;
   private persistChain: Promise<void> = Promise.resolve();
   private persistQueued = false;
+  private keepBackup = false;
 
   constructor(options: TopicConfigManagerOptions) {
     this.options = options;
@@ -86,7 +87,10 @@ export class TopicConfigManager implements TopicConfigs {
 
   /** Reads topics.json (or its .bak when the main file is unreadable), then adds the missing system topics. */
   async load(): Promise<void> {
-    const loaded = (await this.readFile(this.path)) ?? (await this.readFile(`${this.path}.bak`));
+    const main = await this.readFile(this.path);
+    // a damaged topics.json must not overwrite the good .bak on the next write
+    this.keepBackup = main === undefined;
+    const loaded = main ?? (await this.readFile(`${this.path}.bak`));
     if (loaded) {
       for (const config of Object.values(loaded.topicConfigTable)) this.table.set(config.topicName, config);
       this.version = loaded.dataVersion;
@@ -98,7 +102,7 @@ export class TopicConfigManager implements TopicConfigs {
         added = true;
       }
     }
-    if (added || !loaded) {
+    if (added || !main) {
       this.bumpVersion();
       await this.persist();
     }
@@ -200,7 +204,8 @@ export class TopicConfigManager implements TopicConfigs {
         await mkdir(this.options.configDir, { recursive: true });
         const tmp = `${this.path}.tmp`;
         await writeFile(tmp, text, 'utf8');
-        if (existsSync(this.path)) await copyFile(this.path, `${this.path}.bak`);
+        if (existsSync(this.path) && !this.keepBackup) await copyFile(this.path, `${this.path}.bak`);
+        this.keepBackup = false;
         await rename(tmp, this.path);
       })
       .catch((err: unknown) => {
