@@ -1,4 +1,5 @@
 /** The TypeScript RocketMQ client SDK: producers, consumers and admin. */
+export * from './admin.js';
 export * from './client-instance.js';
 export * from './fault-avoidance.js';
 export * from './message.js';
