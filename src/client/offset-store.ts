@@ -218,8 +218,11 @@ export function parseOffsetFile(text: string): { mq: MessageQueue; offset: numbe
 /** Where a group with no committed offset starts. */
 export type ConsumeFromWhere = 'CONSUME_FROM_LAST_OFFSET' | 'CONSUME_FROM_FIRST_OFFSET' | 'CONSUME_FROM_TIMESTAMP';
 
+/** The part of the ClientInstance that start-offset lookups use. */
+export type OffsetClient = BrokerInvoker & Pick<ClientInstance, 'findBrokerAddress' | 'refreshAllRoutes'>;
+
 /** The master address of `brokerName`, refreshing the routes once when it is not known yet. */
-export async function masterAddressOf(client: ClientInstance, brokerName: string): Promise<string | undefined> {
+export async function masterAddressOf(client: OffsetClient, brokerName: string): Promise<string | undefined> {
   const addr = client.findBrokerAddress(brokerName, true);
   if (addr !== undefined) return addr;
   await client.refreshAllRoutes();
@@ -232,7 +235,7 @@ export async function masterAddressOf(client: ClientInstance, brokerName: string
  * `timestamp` (the max offset for retry topics).
  */
 export async function computeStartOffset(
-  client: ClientInstance,
+  client: OffsetClient,
   store: OffsetStore,
   mq: MessageQueue,
   readType: ReadOffsetType,

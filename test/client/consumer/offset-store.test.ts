@@ -2,7 +2,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LocalFileOffsetStore, parseOffsetFile, RemoteBrokerOffsetStore } from '../../../src/client/offset-store.js';
+import {
+  computeStartOffset,
+  LocalFileOffsetStore,
+  parseOffsetFile,
+  RemoteBrokerOffsetStore,
+} from '../../../src/client/offset-store.js';
 import type { BrokerInvoker } from '../../../src/client/pull-api.js';
 import { createResponse, type RemotingCommand } from '../../../src/protocol/command.js';
 import { RequestCode } from '../../../src/protocol/request-code.js';
@@ -62,6 +67,14 @@ function fakeBroker(stored: Map<number, number>, calls: RemotingCommand[]): Brok
       if (offset === undefined) return createResponse(request, ResponseCode.QUERY_NOT_FOUND, { remark: 'not found' });
       return createResponse(request, ResponseCode.SUCCESS, { extFields: { offset: String(offset) } });
     }
+    if (request.code === RequestCode.GET_MAX_OFFSET) {
+      return createResponse(request, ResponseCode.SUCCESS, { extFields: { offset: '500' } });
+    }
+    if (request.code === RequestCode.SEARCH_OFFSET_BY_TIMESTAMP) {
+      return createResponse(request, ResponseCode.SUCCESS, {
+        extFields: { offset: `ts${request.extFields?.timestamp}` === 'ts42' ? '7' : '-9' },
+      });
+    }
     if (request.code === RequestCode.UPDATE_CONSUMER_OFFSET) {
       stored.set(queueId, Number(request.extFields?.commitOffset));
       return createResponse(request, ResponseCode.SUCCESS);
@@ -104,5 +117,30 @@ describe('RemoteBrokerOffsetStore', () => {
     await store.persistAll();
     expect(errors).toHaveLength(1);
     await expect(store.persist(mq)).rejects.toMatchObject({ code: 'SERVICE_NOT_AVAILABLE' });
+  });
+});
+
+describe('computeStartOffset (consumeFromWhere when the broker has no offset)', () => {
+  const stored = new Map([[1, 100]]);
+  const invoker = fakeBroker(stored, []);
+  const client = {
+    ...invoker,
+    findBrokerAddress: () => '127.0.0.1:10911',
+    refreshAllRoutes: async () => {},
+  };
+  const store = new RemoteBrokerOffsetStore({ client: invoker, brokerAddress: async () => 'x' }, 'g');
+  const fresh = { topic: 'T', brokerName: 'broker-a', queueId: 2 };
+  const retry = { topic: '%RETRY%g', brokerName: 'broker-a', queueId: 2 };
+
+  it('uses the committed offset when there is one', async () => {
+    expect(await computeStartOffset(client, store, mq, 'STORE', 'CONSUME_FROM_FIRST_OFFSET', 0)).toBe(100);
+  });
+
+  it('LAST → GET_MAX_OFFSET (0 for retry topics), FIRST → 0, TIMESTAMP → SEARCH_OFFSET_BY_TIMESTAMP', async () => {
+    expect(await computeStartOffset(client, store, fresh, 'STORE', 'CONSUME_FROM_LAST_OFFSET', 0)).toBe(500);
+    expect(await computeStartOffset(client, store, retry, 'STORE', 'CONSUME_FROM_LAST_OFFSET', 0)).toBe(0);
+    expect(await computeStartOffset(client, store, fresh, 'STORE', 'CONSUME_FROM_FIRST_OFFSET', 0)).toBe(0);
+    expect(await computeStartOffset(client, store, fresh, 'STORE', 'CONSUME_FROM_TIMESTAMP', 42)).toBe(7);
+    expect(await computeStartOffset(client, store, retry, 'STORE', 'CONSUME_FROM_TIMESTAMP', 42)).toBe(500);
   });
 });
