@@ -42,4 +42,36 @@ describe('PushConsumer against a local cluster', () => {
     expect(seen.every((m) => m.tags === 'odd')).toBe(true);
     expect(seen).toHaveLength(5);
   });
+
+  it('orderly handler (BROADCASTING, no locks needed): per-queue order kept across a local retry', async () => {
+    await cluster.createTopic('Ordered', 2);
+    const producer = await cluster.producer();
+    for (let i = 0; i < 10; i++) {
+      await producer.send(
+        { topic: 'Ordered', body: `o${i}` },
+        { messageQueue: { topic: 'Ordered', brokerName: 'broker-a', queueId: i % 2 } },
+      );
+    }
+    const byQueue = new Map<number, number[]>();
+    let failed = false;
+    const consumer = cluster.consumer({
+      consumerGroup: 'OrdG',
+      messageModel: 'BROADCASTING',
+      consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
+      localOffsetStoreDir: cluster.broker.dir,
+    });
+    consumer.subscribe('Ordered').onMessageOrderly((msg) => {
+      if (msg.queueOffset === 2 && msg.queueId === 0 && !failed) {
+        failed = true;
+        return 'SUSPEND_CURRENT_QUEUE_A_MOMENT';
+      }
+      byQueue.set(msg.queueId, [...(byQueue.get(msg.queueId) ?? []), msg.queueOffset]);
+      return 'SUCCESS';
+    });
+    await consumer.start();
+    await waitFor(() => (byQueue.get(0)?.length ?? 0) + (byQueue.get(1)?.length ?? 0) === 10, 10_000, '10 messages');
+    expect(byQueue.get(0)).toEqual([0, 1, 2, 3, 4]);
+    expect(byQueue.get(1)).toEqual([0, 1, 2, 3, 4]);
+    expect(failed).toBe(true);
+  });
 });
