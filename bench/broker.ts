@@ -12,7 +12,8 @@
  * machine.
  *
  * Options (`--key=value` or env BENCH_<KEY>): seconds (5), runs (3), connections (4), depth (32), size (1024),
- * queues (8); `--json` prints only the JSON line.
+ * queues (8); `--addr=host:port` benches a running broker instead of starting one; `--json` prints only the JSON
+ * line.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -188,7 +189,8 @@ async function latency(client: RemotingClient, addr: string): Promise<number[]> 
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-broker-'));
-  const { child, addr } = await startBroker(dir);
+  const external = process.argv.find((a) => a.startsWith('--addr='))?.slice(7) ?? process.env.BENCH_ADDR;
+  const { child, addr } = external ? { child: undefined, addr: external } : await startBroker(dir);
   const clients = Array.from({ length: opts.connections }, () => new RemotingClient());
   try {
     const created = await clients[0]!.invoke(
@@ -266,8 +268,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     await Promise.all(clients.map((c) => c.close()));
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    if (child) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
     await rm(dir, { recursive: true, force: true });
   }
 }

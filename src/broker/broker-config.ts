@@ -51,8 +51,8 @@ export const brokerConfigSchema = defineSchema({
   brokerTopicEnable: { type: 'bool', default: true, doc: 'Host a topic named after the broker' },
   traceTopicEnable: { type: 'bool', default: false, doc: 'Host the message trace topic' },
   msgTraceTopicName: { type: 'string', default: 'RMQ_SYS_TRACE_TOPIC', doc: 'Name of the message trace topic' },
-  regionId: { type: 'string', default: 'DefaultRegion', doc: 'Region written into MSG_REGION of sent messages' },
-  traceOn: { type: 'bool', default: true, doc: 'Value written into TRACE_ON of sent messages' },
+  regionId: { type: 'string', default: 'DefaultRegion', doc: 'MSG_REGION ext field of every send response' },
+  traceOn: { type: 'bool', default: true, doc: 'TRACE_ON ext field of every send response' },
   longPollingEnable: { type: 'bool', default: true, doc: 'Hold pulls that find nothing until a message arrives' },
   shortPollingTimeMills: {
     type: 'long',
@@ -60,7 +60,11 @@ export const brokerConfigSchema = defineSchema({
     min: 0,
     doc: 'Hold time of a pull that asked for suspension while long polling is off (ms)',
   },
-  slaveReadEnable: { type: 'bool', default: false, doc: 'Let consumers read from slaves when the master lags' },
+  slaveReadEnable: {
+    type: 'bool',
+    default: false,
+    doc: 'A SLAVE serves pulls; otherwise it answers PULL_RETRY_IMMEDIATELY pointing at the master',
+  },
   enablePropertyFilter: { type: 'bool', default: false, doc: 'SQL92 filtering (not supported; must stay false)' },
   registerBrokerTimeoutMills: { type: 'int', default: 24000, min: 100, doc: 'Timeout of one REGISTER_BROKER (ms)' },
   registerNameServerPeriod: {
@@ -68,9 +72,13 @@ export const brokerConfigSchema = defineSchema({
     default: 30000,
     min: 1000,
     max: 60000,
-    doc: 'Period of re-registration with the NameServers (ms)',
+    doc: 'Period of re-registration with the NameServers (ms, clamped to 10 000–60 000)',
   },
-  forceRegister: { type: 'bool', default: true, doc: 'Register on every period even if topics did not change' },
+  forceRegister: {
+    type: 'bool',
+    default: true,
+    doc: 'Accepted for compatibility; registration is always forced (no QUERY_DATA_VERSION first)',
+  },
   clientChannelMaxIdleTimeSeconds: {
     type: 'int',
     default: 120,
@@ -84,7 +92,12 @@ export const brokerConfigSchema = defineSchema({
     doc: 'Close connections idle this long (0 = never)',
   },
   flushConsumerOffsetInterval: { type: 'int', default: 5000, min: 100, doc: 'Consumer offset persist period (ms)' },
-  maxMsgsNumBatch: { type: 'int', default: 64, min: 1, doc: 'Most messages one pull returns' },
+  maxMsgsNumBatch: {
+    type: 'int',
+    default: 64,
+    min: 1,
+    doc: 'Most messages one query returns (accepted; QUERY_MESSAGE is not served yet)',
+  },
   maxTransferBytesOnMessageInMemory: {
     type: 'int',
     default: 262144,
