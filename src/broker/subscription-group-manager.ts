@@ -57,7 +57,7 @@ export function subscriptionGroupConfigFromJson(json: unknown): SubscriptionGrou
     if (typeof v === 'number' && Number.isInteger(v)) config[field] = v;
   }
   if (typeof src.attributes === 'object' && src.attributes !== null) {
-    for (const [k, v] of Object.entries(src.attributes)) config.attributes[k] = String(v);
+    for (const [k, v] of Object.entries(src.attributes)) if (k !== '__proto__') config.attributes[k] = String(v);
   }
   return config;
 }
