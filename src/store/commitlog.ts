@@ -16,6 +16,12 @@ import { SegmentedLog } from './segmented-log.js';
 export type ScannedRecord = MessageRecord & { size: number };
 
 const PROGRESS_EVERY = 256 * 1024 * 1024;
+/** Write-behind: pending bytes that trigger a write(2) on the next turn of the event loop... */
+const WRITE_BATCH_BYTES = 256 * 1024;
+/** ...or the delay after which fewer pending bytes are written anyway. */
+const WRITE_DELAY_MS = 5;
+/** Widest span one batched positional read covers. */
+const MAX_BATCH_SPAN = 1024 * 1024;
 
 /**
  * The CommitLog: every message of every topic, back to back in RocketMQ's record layout, in fixed-size segment
@@ -32,6 +38,7 @@ export class CommitLog {
       segmentSize,
       chunkSize: Math.min(chunkSize, segmentSize),
       keepChunks: Math.max(1, keepChunks),
+      writeBehind: { writeBatchBytes: WRITE_BATCH_BYTES, writeDelayMs: WRITE_DELAY_MS },
     });
   }
 
@@ -60,19 +67,17 @@ export class CommitLog {
   }
 
   /**
-   * Appends a record of `size` bytes: `fill(buf, off, physicalOffset)` writes it synchronously into the write buffer.
-   * Returns its physical offset. Ends the current segment with a blank record first when it does not fit.
+   * Reserves room for a record of `size` bytes at the tail; the caller encodes it at `buf[off]` right away (its
+   * physical offset is `pos`). Ends the current segment with a blank record first when the record does not fit.
    */
-  append(size: number, fill: (buf: Buffer, off: number, physicalOffset: number) => void): number {
+  reserveRecord(size: number): { buf: Buffer; off: number; pos: number } {
     const remaining = this.log.remainingInSegment();
     if (size + BLANK_RECORD_SIZE > remaining) {
       const { buf, off } = this.log.reserve(BLANK_RECORD_SIZE);
       writeBlankRecord(buf, off, remaining);
       this.log.skipToSegmentEnd();
     }
-    const { buf, off, pos } = this.log.reserve(size);
-    fill(buf, off, pos);
-    return pos;
+    return this.log.reserve(size);
   }
 
   /** The bytes of the record at `phyOffset` whose size is known (from a ConsumeQueue entry). */
@@ -80,6 +85,43 @@ export class CommitLog {
     if (phyOffset < this.minOffset || phyOffset + size > this.maxOffset) return undefined;
     const buf = await this.log.read(phyOffset, size);
     return buf.length === size ? buf : undefined;
+  }
+
+  /**
+   * The bytes of several records whose sizes are known, in order. Records not in memory that lie close together in
+   * one segment are fetched with one positional read of the span covering them.
+   */
+  async readBatch(entries: readonly { phyOffset: number; size: number }[]): Promise<(Buffer | undefined)[]> {
+    const out: (Buffer | undefined)[] = new Array(entries.length);
+    let i = 0;
+    while (i < entries.length) {
+      const first = entries[i]!;
+      const seg = this.log.segmentAt(first.phyOffset);
+      if (!seg || this.log.isInMemory(first.phyOffset)) {
+        out[i] = await this.readSized(first.phyOffset, first.size);
+        i++;
+        continue;
+      }
+      let j = i;
+      let end = first.phyOffset + first.size;
+      while (j + 1 < entries.length) {
+        const next = entries[j + 1]!;
+        const nextEnd = next.phyOffset + next.size;
+        if (next.phyOffset < end || nextEnd > seg.endOffset || nextEnd - first.phyOffset > MAX_BATCH_SPAN) break;
+        if (this.log.isInMemory(next.phyOffset)) break;
+        j++;
+        end = nextEnd;
+      }
+      const span = end > this.maxOffset ? Buffer.alloc(0) : await this.log.read(first.phyOffset, end - first.phyOffset);
+      for (let k = i; k <= j; k++) {
+        const e = entries[k]!;
+        const rel = e.phyOffset - first.phyOffset;
+        out[k] =
+          rel + e.size <= span.length ? span.subarray(rel, rel + e.size) : await this.readSized(e.phyOffset, e.size);
+      }
+      i = j + 1;
+    }
+    return out;
   }
 
   /** The bytes of the record at `phyOffset`, or undefined when there is no record there. */

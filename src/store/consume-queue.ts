@@ -16,18 +16,30 @@ export interface ConsumeQueueEntry {
 
 /** Writes one 20-byte entry at `off`. */
 export function encodeConsumeQueueEntry(buf: Buffer, off: number, entry: ConsumeQueueEntry): void {
-  buf.writeBigInt64BE(BigInt(entry.phyOffset), off);
+  writeLong(buf, entry.phyOffset, off);
   buf.writeInt32BE(entry.size, off + 8);
-  buf.writeBigInt64BE(BigInt(entry.tagsCode), off + 12);
+  writeLong(buf, entry.tagsCode, off + 12);
 }
 
 /** Reads the entry at `off` (the caller guarantees 20 bytes are there). */
 export function decodeConsumeQueueEntry(buf: Buffer, off: number): ConsumeQueueEntry {
   return {
-    phyOffset: Number(buf.readBigInt64BE(off)),
+    phyOffset: readLong(buf, off),
     size: buf.readInt32BE(off + 8),
-    tagsCode: Number(buf.readBigInt64BE(off + 12)),
+    tagsCode: readLong(buf, off + 12),
   };
+}
+
+/** Writes an integer (|n| < 2^53) as a big-endian int64 without a BigInt. */
+export function writeLong(buf: Buffer, n: number, off: number): void {
+  const high = Math.floor(n / 0x100000000);
+  buf.writeInt32BE(high | 0, off);
+  buf.writeUInt32BE(n - high * 0x100000000, off + 4);
+}
+
+/** Reads a big-endian int64 as a number (exact below 2^53). */
+export function readLong(buf: Buffer, off: number): number {
+  return buf.readInt32BE(off) * 0x100000000 + buf.readUInt32BE(off + 4);
 }
 
 /**
@@ -82,7 +94,7 @@ export class ConsumeQueue {
    * Appends the entry for logical offset `logicOffset`. A gap before it is pre-filled with blank entries; an offset
    * already present is ignored (re-dispatch during recovery). Returns whether the entry was written.
    */
-  put(logicOffset: number, entry: ConsumeQueueEntry): boolean {
+  put(logicOffset: number, phyOffset: number, size: number, tagsCode: number): boolean {
     const pos = logicOffset * CQ_ENTRY_SIZE;
     if (pos < this.log.writePos) return false;
     if (this.log.segments.length === 0 && this.log.writePos === 0 && pos > 0) {
@@ -90,8 +102,8 @@ export class ConsumeQueue {
       this.log.setWritePosition(start);
       this.minLogicOffset = Math.floor(start / CQ_ENTRY_SIZE);
     }
-    while (this.log.writePos < pos) this.append({ phyOffset: 0, size: CQ_BLANK_SIZE, tagsCode: 0 });
-    this.append(entry);
+    while (this.log.writePos < pos) this.append(0, CQ_BLANK_SIZE, 0);
+    this.append(phyOffset, size, tagsCode);
     return true;
   }
 
@@ -164,9 +176,11 @@ export class ConsumeQueue {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private append(entry: ConsumeQueueEntry): void {
+  private append(phyOffset: number, size: number, tagsCode: number): void {
     const { buf, off } = this.log.reserve(CQ_ENTRY_SIZE);
-    encodeConsumeQueueEntry(buf, off, entry);
+    writeLong(buf, phyOffset, off);
+    buf.writeInt32BE(size, off + 8);
+    writeLong(buf, tagsCode, off + 12);
   }
 
   private async entryAtRaw(pos: number): Promise<ConsumeQueueEntry | undefined> {

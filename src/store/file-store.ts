@@ -27,7 +27,6 @@ import { IndexService } from './index-service.js';
 import type {
   BoundaryType,
   GetMessageResult,
-  GetMessageStatus,
   MessageArrivedListener,
   MessageFilter,
   MessageStore,
@@ -87,6 +86,8 @@ export class FileStore implements MessageStore {
   private logicsTimer: NodeJS.Timeout | undefined;
   private logicsChain: Promise<unknown> = Promise.resolve();
   private lastStoreTimestamp = 0;
+  private readonly validTopics = new Set<string>();
+  private lastValidHost = '';
   private readonly counters = { putCount: 0, putBytes: 0, putFailures: 0, getCount: 0, getFoundCount: 0 };
 
   constructor(options: FileStoreOptions = {}) {
@@ -207,16 +208,18 @@ export class FileStore implements MessageStore {
     fs.rmSync(this.abortPath, { force: true });
   }
 
-  async putMessage(msg: MessageToStore): Promise<PutResult> {
+  putMessage(msg: MessageToStore): Promise<PutResult> {
     const result = this.append(msg);
-    if (result.status !== 'PUT_OK') return result;
-    await this.writeBackpressure();
+    if (result.status !== 'PUT_OK') return Promise.resolve(result);
+    if (this.commitLog.log.unwrittenBytes > 2 * this.config.writeBufferSize) {
+      return this.commitLog.log.drain().then(() => this.awaitFlush(result, result.physicalOffset + result.size));
+    }
     return this.awaitFlush(result, result.physicalOffset + result.size);
   }
 
   async putMessages(batch: readonly MessageToStore[]): Promise<PutResult[]> {
     const results = batch.map((m) => this.append(m));
-    await this.writeBackpressure();
+    if (this.commitLog.log.unwrittenBytes > 2 * this.config.writeBufferSize) await this.commitLog.log.drain();
     let end = 0;
     for (const r of results) if (r.status === 'PUT_OK') end = Math.max(end, r.physicalOffset + r.size);
     if (end === 0 || this.config.flushDiskType === 'ASYNC_FLUSH') return results;
@@ -470,28 +473,28 @@ export class FileStore implements MessageStore {
     const cq = toQueue ? this.queueFor(msg.topic, msg.queueId) : undefined;
     const queueOffset = cq ? cq.maxOffset : 0;
     const storeTimestamp = this.clock();
-    const physicalOffset = this.commitLog.append(size, (buf, off, phy) => {
-      encodeRecordInto(
-        {
-          topic: msg.topic,
-          queueId: msg.queueId,
-          flag: msg.flag,
-          queueOffset,
-          physicalOffset: phy,
-          sysFlag: msg.sysFlag,
-          bornTimestamp: msg.bornTimestamp,
-          bornHost: msg.bornHost,
-          storeTimestamp,
-          storeHost: this.storeHost,
-          reconsumeTimes: msg.reconsumeTimes,
-          preparedTransactionOffset: msg.preparedTransactionOffset,
-          body: msg.body,
-          properties: msg.properties,
-        },
-        buf,
-        off,
-      );
-    });
+    const slot = this.commitLog.reserveRecord(size);
+    const physicalOffset = slot.pos;
+    encodeRecordInto(
+      {
+        topic: msg.topic,
+        queueId: msg.queueId,
+        flag: msg.flag,
+        queueOffset,
+        physicalOffset,
+        sysFlag: msg.sysFlag,
+        bornTimestamp: msg.bornTimestamp,
+        bornHost: msg.bornHost,
+        storeTimestamp,
+        storeHost: this.storeHost,
+        reconsumeTimes: msg.reconsumeTimes,
+        preparedTransactionOffset: msg.preparedTransactionOffset,
+        body: msg.body,
+        properties: msg.properties,
+      },
+      slot.buf,
+      slot.off,
+    );
     let tags = msg.tags;
     let keys = msg.keys;
     let uniqKey = msg.uniqKey;
@@ -509,30 +512,22 @@ export class FileStore implements MessageStore {
     });
     this.counters.putCount++;
     this.counters.putBytes += size;
-    return {
-      status: 'PUT_OK',
-      physicalOffset,
-      queueOffset,
-      size,
-      msgId: createOffsetMsgId(this.storeHost, physicalOffset),
-      storeTimestamp,
-    };
+    return new AppendedResult(this.storeHost, physicalOffset, queueOffset, size, storeTimestamp);
   }
 
-  /** Appenders wait while more than two write chunks are still waiting for write(2): memory stays bounded. */
-  private async writeBackpressure(): Promise<void> {
-    if (this.commitLog.log.unwrittenBytes > 2 * this.config.writeBufferSize) await this.commitLog.log.drain();
-  }
-
-  private async awaitFlush(result: PutResult, end: number): Promise<PutResult> {
-    if (this.config.flushDiskType === 'ASYNC_FLUSH') return result;
-    const ok = await this.flusher.waitFor(end);
-    return ok ? result : { ...result, status: 'FLUSH_DISK_TIMEOUT' };
+  /** SYNC_FLUSH: the result once the group commit covering `end` is done (FLUSH_DISK_TIMEOUT after the timeout). */
+  private awaitFlush(result: PutResult, end: number): Promise<PutResult> {
+    if (this.config.flushDiskType === 'ASYNC_FLUSH') return Promise.resolve(result);
+    return this.flusher.waitFor(end).then((ok) => (ok ? result : { ...result, status: 'FLUSH_DISK_TIMEOUT' }));
   }
 
   /** Refusal reasons checked before anything is written. */
   private validate(msg: MessageToStore): [PutMessageStatus, string] | undefined {
-    if (!isValidTopic(msg.topic)) return ['MESSAGE_ILLEGAL', `invalid topic name ${JSON.stringify(msg.topic)}`];
+    if (!this.validTopics.has(msg.topic)) {
+      if (!isValidTopic(msg.topic)) return ['MESSAGE_ILLEGAL', `invalid topic name ${JSON.stringify(msg.topic)}`];
+      if (this.validTopics.size > 100_000) this.validTopics.clear();
+      this.validTopics.add(msg.topic);
+    }
     if (msg.body.length > this.config.maxMessageSize) {
       return [
         'MESSAGE_ILLEGAL',
@@ -549,9 +544,11 @@ export class FileStore implements MessageStore {
     if (!Number.isSafeInteger(msg.bornTimestamp) || !Number.isSafeInteger(msg.preparedTransactionOffset)) {
       return ['MESSAGE_ILLEGAL', 'bornTimestamp or preparedTransactionOffset is not an integer'];
     }
-    if (!parseIp(msg.bornHost.host) || !isInt32(msg.bornHost.port)) {
-      return ['MESSAGE_ILLEGAL', `invalid born host ${msg.bornHost.host}:${msg.bornHost.port}`];
+    if (msg.bornHost.host !== this.lastValidHost) {
+      if (!parseIp(msg.bornHost.host)) return ['MESSAGE_ILLEGAL', `invalid born host ${msg.bornHost.host}`];
+      this.lastValidHost = msg.bornHost.host;
     }
+    if (!isInt32(msg.bornHost.port)) return ['MESSAGE_ILLEGAL', `invalid born host port ${msg.bornHost.port}`];
     return undefined;
   }
 
@@ -570,13 +567,10 @@ export class FileStore implements MessageStore {
       tranType === MessageSysFlag.TRANSACTION_NOT_TYPE || tranType === MessageSysFlag.TRANSACTION_COMMIT_TYPE;
     if (toQueue) {
       const cq = extra.queue ?? this.queueFor(topic, queueId);
-      cq.put(queueOffset, { phyOffset: phy, size, tagsCode: extra.tagsCode });
+      cq.put(queueOffset, phy, size, extra.tagsCode);
     }
     if (this.config.messageIndexEnable && tranType !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) {
-      const all: string[] = [];
-      if (extra.uniqKey) all.push(extra.uniqKey);
-      if (extra.keys) for (const k of extra.keys) if (k.length > 0) all.push(k);
-      if (all.length > 0) this.index.buildIndex(topic, all, phy, storeTimestamp);
+      this.index.buildIndex(topic, extra.uniqKey, extra.keys, phy, storeTimestamp);
     }
     if (toQueue && this.running) {
       for (const l of this.listeners) {
@@ -636,18 +630,21 @@ export class FileStore implements MessageStore {
     let next = offset;
     let filtered = false;
     let missing = false;
+    let plannedBytes = 0;
     const maxScan = Math.max(ON_DISK_SCAN_ENTRIES, maxMsgNums);
     let scanned = 0;
-    outer: while (next < cq.maxOffset && scanned < maxScan && result.messages.length < maxMsgNums) {
+    const wanted: { phyOffset: number; size: number; queueOffset: number }[] = [];
+    // First the ConsumeQueue: which entries to fetch (limits and the tags filter), without touching the CommitLog.
+    outer: while (next < cq.maxOffset && scanned < maxScan && wanted.length < maxMsgNums) {
       const entries = await cq.readEntries(next, Math.min(maxScan - scanned, cq.maxOffset - next));
       if (entries.length === 0) break;
       for (let at = 0; at < entries.length; at += CQ_ENTRY_SIZE) {
         const e = decodeConsumeQueueEntry(entries, at);
-        if (result.messages.length >= maxMsgNums) break outer;
-        if (result.messages.length > 0 && result.totalBytes + e.size > maxBytes) break outer;
+        if (wanted.length >= maxMsgNums) break outer;
+        if (wanted.length > 0 && plannedBytes + e.size > maxBytes) break outer;
         next++;
         scanned++;
-        if (e.size === CQ_BLANK_SIZE || e.phyOffset < clMin) {
+        if (e.size === CQ_BLANK_SIZE || e.size <= 0 || e.phyOffset < clMin) {
           missing = true;
           continue;
         }
@@ -655,13 +652,21 @@ export class FileStore implements MessageStore {
           filtered = true;
           continue;
         }
-        const fromDisk = !this.commitLog.log.isInMemory(e.phyOffset);
-        let bytes: Buffer | undefined;
-        try {
-          bytes = await this.commitLog.readSized(e.phyOffset, e.size);
-        } catch {
-          bytes = undefined;
-        }
+        wanted.push({ phyOffset: e.phyOffset, size: e.size, queueOffset: next - 1 });
+        plannedBytes += e.size;
+      }
+    }
+    // Then the records, batched.
+    if (wanted.length > 0) {
+      result.fromDisk = !this.commitLog.log.isInMemory(wanted[0]!.phyOffset);
+      let records: (Buffer | undefined)[];
+      try {
+        records = await this.commitLog.readBatch(wanted);
+      } catch {
+        records = [];
+      }
+      for (let k = 0; k < wanted.length; k++) {
+        const bytes = records[k];
         if (!bytes) {
           missing = true;
           continue;
@@ -671,13 +676,12 @@ export class FileStore implements MessageStore {
           continue;
         }
         result.messages.push(bytes);
-        result.queueOffsets.push(next - 1);
+        result.queueOffsets.push(wanted[k]!.queueOffset);
         result.totalBytes += bytes.length;
-        result.fromDisk = fromDisk;
       }
     }
     result.nextBeginOffset = next;
-    const status: GetMessageStatus =
+    result.status =
       result.messages.length > 0
         ? 'FOUND'
         : filtered
@@ -685,7 +689,6 @@ export class FileStore implements MessageStore {
           : missing
             ? 'OFFSET_FOUND_NULL'
             : 'NO_MATCHED_MESSAGE';
-    result.status = status;
   }
 
   private async storeTimeAt(cq: ConsumeQueue, logicOffset: number): Promise<number | undefined> {
@@ -748,6 +751,25 @@ export class FileStore implements MessageStore {
     const min = this.commitLog.minOffset;
     for (const q of this.allQueues()) await q.deleteExpired(min);
     this.index.deleteExpired(min);
+  }
+}
+
+/** A PUT_OK result whose offset message id is rendered only when read. */
+class AppendedResult implements PutResult {
+  readonly status = 'PUT_OK' as const;
+  private id: string | undefined;
+
+  constructor(
+    private readonly storeHost: HostAddress,
+    readonly physicalOffset: number,
+    readonly queueOffset: number,
+    readonly size: number,
+    readonly storeTimestamp: number,
+  ) {}
+
+  get msgId(): string {
+    this.id ??= createOffsetMsgId(this.storeHost, this.physicalOffset);
+    return this.id;
   }
 }
 

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { javaStringHashCode } from '../protocol/message/hash.js';
+import { readLong, writeLong } from './consume-queue.js';
 import { datasync, readAt, writeFully } from './mapped-file.js';
 
 /** Bytes of the IndexFile header (reference §5.8). */
@@ -60,7 +61,7 @@ export function decodeIndexHeader(buf: Buffer): IndexHeader {
 
 export function encodeIndexItem(item: IndexItem, buf: Buffer, off: number): void {
   buf.writeInt32BE(item.keyHash, off);
-  buf.writeBigInt64BE(BigInt(item.phyOffset), off + 4);
+  writeLong(buf, item.phyOffset, off + 4);
   buf.writeInt32BE(item.timeDiffSeconds, off + 12);
   buf.writeInt32BE(item.prevIndex, off + 16);
 }
@@ -68,7 +69,7 @@ export function encodeIndexItem(item: IndexItem, buf: Buffer, off: number): void
 export function decodeIndexItem(buf: Buffer, off: number): IndexItem {
   return {
     keyHash: buf.readInt32BE(off),
-    phyOffset: Number(buf.readBigInt64BE(off + 4)),
+    phyOffset: readLong(buf, off + 4),
     timeDiffSeconds: buf.readInt32BE(off + 12),
     prevIndex: buf.readInt32BE(off + 16),
   };
@@ -93,7 +94,8 @@ export class IndexFile {
   readonly header: IndexHeader;
   private readonly fd: number;
   /** Slot table of a writable file; undefined once the file is full and flushed. */
-  private slots: Int32Array | undefined;
+  /** Big-endian slot table image (written to the file as it is). */
+  private slots: Buffer | undefined;
   private readonly dirtyPages = new Set<number>();
   /** Items not yet written: item number `pendingBase + i` is at pending[i]. */
   private pending: Buffer[] = [];
@@ -129,7 +131,7 @@ export class IndexFile {
       indexCount: 1,
     };
     const f = new IndexFile(file, hashSlotNum, indexNum, fd, header);
-    f.slots = new Int32Array(hashSlotNum);
+    f.slots = Buffer.alloc(hashSlotNum * INDEX_SLOT_SIZE);
     return f;
   }
 
@@ -160,14 +162,12 @@ export class IndexFile {
     }
     const f = new IndexFile(file, slotNum, itemNum, fd, header);
     if (writable && slotNum > 0 && header.indexCount < itemNum) {
-      const slots = new Int32Array(slotNum);
+      const slots = Buffer.alloc(slotNum * INDEX_SLOT_SIZE);
       if (rebuildSlots) {
         f.rebuildSlots(slots);
         for (let p = 0; p < Math.ceil((slotNum * INDEX_SLOT_SIZE) / SLOT_PAGE); p++) f.dirtyPages.add(p);
       } else {
-        const raw = Buffer.alloc(slotNum * INDEX_SLOT_SIZE);
-        fs.readSync(fd, raw, 0, raw.length, INDEX_HEADER_SIZE);
-        for (let i = 0; i < slotNum; i++) slots[i] = raw.readInt32BE(i * INDEX_SLOT_SIZE);
+        fs.readSync(fd, slots, 0, slots.length, INDEX_HEADER_SIZE);
       }
       f.slots = slots;
     }
@@ -185,7 +185,7 @@ export class IndexFile {
     if (!slots || this.isFull) return false;
     const keyHash = indexKeyHash(key);
     const slot = keyHash % this.hashSlotNum;
-    let prev = slots[slot]!;
+    let prev = slots.readInt32BE(slot * INDEX_SLOT_SIZE);
     if (prev <= 0 || prev >= this.header.indexCount) prev = 0;
     if (this.header.indexCount <= 1) {
       this.header.beginTimestamp = storeTimestamp;
@@ -200,7 +200,7 @@ export class IndexFile {
     const off = (local % ITEMS_PER_PENDING_CHUNK) * INDEX_ITEM_SIZE;
     encodeIndexItem({ keyHash, phyOffset, timeDiffSeconds, prevIndex: prev }, this.pending[chunkNo]!, off);
     if (prev === 0) this.header.hashSlotCount++;
-    slots[slot] = index;
+    slots.writeInt32BE(index, slot * INDEX_SLOT_SIZE);
     this.dirtyPages.add(Math.floor((slot * INDEX_SLOT_SIZE) / SLOT_PAGE));
     this.header.indexCount++;
     this.header.endPhyOffset = phyOffset;
@@ -215,7 +215,9 @@ export class IndexFile {
     const keyHash = indexKeyHash(key);
     const slot = keyHash % this.hashSlotNum;
     const count = this.header.indexCount;
-    let cur = this.slots ? this.slots[slot]! : (await readAt(this.fd, 4, INDEX_HEADER_SIZE + slot * 4)).readInt32BE(0);
+    let cur = this.slots
+      ? this.slots.readInt32BE(slot * INDEX_SLOT_SIZE)
+      : (await readAt(this.fd, 4, INDEX_HEADER_SIZE + slot * 4)).readInt32BE(0);
     while (cur > 0 && cur < count && out.length < maxNum) {
       const item = await this.readItem(cur);
       if (!item) break;
@@ -246,14 +248,16 @@ export class IndexFile {
       }
       const slots = this.slots;
       if (slots) {
+        // Runs of adjacent dirty pages go out as one write straight from the slot image.
         const pages = [...this.dirtyPages].sort((a, b) => a - b);
         this.dirtyPages.clear();
-        for (const page of pages) {
-          const first = (page * SLOT_PAGE) / INDEX_SLOT_SIZE;
-          const n = Math.min(SLOT_PAGE / INDEX_SLOT_SIZE, this.hashSlotNum - first);
-          const buf = Buffer.allocUnsafe(n * INDEX_SLOT_SIZE);
-          for (let i = 0; i < n; i++) buf.writeInt32BE(slots[first + i]!, i * INDEX_SLOT_SIZE);
-          await writeFully(this.fd, buf, 0, buf.length, INDEX_HEADER_SIZE + first * INDEX_SLOT_SIZE);
+        for (let i = 0; i < pages.length; ) {
+          let j = i;
+          while (j + 1 < pages.length && pages[j + 1] === pages[j]! + 1) j++;
+          const from = pages[i]! * SLOT_PAGE;
+          const to = Math.min((pages[j]! + 1) * SLOT_PAGE, slots.length);
+          await writeFully(this.fd, slots, from, to - from, INDEX_HEADER_SIZE + from);
+          i = j + 1;
         }
       }
       await writeFully(this.fd, header, 0, INDEX_HEADER_SIZE, 0);
@@ -304,9 +308,11 @@ export class IndexFile {
     this.header.endTimestamp = lastKept ? this.header.beginTimestamp + lastKept.timeDiffSeconds * 1000 : 0;
     this.pending = [];
     this.pendingBase = keep;
-    const slots = new Int32Array(this.hashSlotNum);
+    const slots = Buffer.alloc(this.hashSlotNum * INDEX_SLOT_SIZE);
     this.rebuildSlots(slots);
-    this.header.hashSlotCount = slots.reduce((n, v) => (v > 0 ? n + 1 : n), 0);
+    let used = 0;
+    for (let i = 0; i < this.hashSlotNum; i++) if (slots.readInt32BE(i * INDEX_SLOT_SIZE) > 0) used++;
+    this.header.hashSlotCount = used;
     for (let p = 0; p < Math.ceil((this.hashSlotNum * INDEX_SLOT_SIZE) / SLOT_PAGE); p++) this.dirtyPages.add(p);
     this.slots = slots;
   }
@@ -322,14 +328,16 @@ export class IndexFile {
     return buf.length === INDEX_ITEM_SIZE ? decodeIndexItem(buf, 0) : undefined;
   }
 
-  private rebuildSlots(slots: Int32Array): void {
+  private rebuildSlots(slots: Buffer): void {
     const itemsAt = INDEX_HEADER_SIZE + this.hashSlotNum * INDEX_SLOT_SIZE;
     const batch = 65536;
     const buf = Buffer.alloc(batch * INDEX_ITEM_SIZE);
     for (let first = 1; first < this.header.indexCount; first += batch) {
       const n = Math.min(batch, this.header.indexCount - first);
       fs.readSync(this.fd, buf, 0, n * INDEX_ITEM_SIZE, itemsAt + first * INDEX_ITEM_SIZE);
-      for (let i = 0; i < n; i++) slots[buf.readInt32BE(i * INDEX_ITEM_SIZE) % this.hashSlotNum] = first + i;
+      for (let i = 0; i < n; i++) {
+        slots.writeInt32BE(first + i, (buf.readInt32BE(i * INDEX_ITEM_SIZE) % this.hashSlotNum) * INDEX_SLOT_SIZE);
+      }
     }
   }
 }

@@ -48,18 +48,26 @@ export class IndexService {
     return this.files.at(-1)?.header.endTimestamp ?? 0;
   }
 
-  /** Indexes `topic#key` for each key of the record at `phyOffset`. */
-  buildIndex(topic: string, keys: readonly string[], phyOffset: number, storeTimestamp: number): void {
-    if (keys.length === 0 || phyOffset <= this.lastIndexedPhyOffset) return;
-    for (const key of keys) {
-      const full = `${topic}#${key}`;
-      let file = this.writableFile();
-      if (!file.putKey(full, phyOffset, storeTimestamp)) {
-        file = this.rollFile();
-        file.putKey(full, phyOffset, storeTimestamp);
-      }
-      this.unflushed.add(file);
+  /** Indexes `topic#uniqKey` and `topic#key` for each non-empty key of the record at `phyOffset`. */
+  buildIndex(
+    topic: string,
+    uniqKey: string | undefined,
+    keys: readonly string[] | undefined,
+    phyOffset: number,
+    storeTimestamp: number,
+  ): void {
+    if (phyOffset <= this.lastIndexedPhyOffset) return;
+    if (uniqKey) this.addKey(`${topic}#${uniqKey}`, phyOffset, storeTimestamp);
+    if (keys) for (const key of keys) if (key.length > 0) this.addKey(`${topic}#${key}`, phyOffset, storeTimestamp);
+  }
+
+  private addKey(full: string, phyOffset: number, storeTimestamp: number): void {
+    let file = this.writableFile();
+    if (!file.putKey(full, phyOffset, storeTimestamp)) {
+      file = this.rollFile();
+      file.putKey(full, phyOffset, storeTimestamp);
     }
+    this.unflushed.add(file);
   }
 
   /** CommitLog offsets of records indexed under `topic#key` with store time in [begin, end], newest first. */

@@ -9,6 +9,11 @@ export interface SegmentedLogOptions {
   chunkSize: number;
   /** Written chunks kept in memory for tail reads (the unwritten ones are always kept). */
   keepChunks: number;
+  /**
+   * Write-behind: hand appended bytes to the OS soon after the append (once `writeBatchBytes` are pending, or
+   * after `writeDelayMs`), so a process crash loses little. Without it data is written by `flush()` only.
+   */
+  writeBehind?: { writeBatchBytes: number; writeDelayMs: number };
 }
 
 interface Chunk {
@@ -44,6 +49,7 @@ export class SegmentedLog {
   private chunks: Chunk[] = [];
   private writing: Promise<void> | null = null;
   private kickScheduled = false;
+  private kickTimer: NodeJS.Timeout | undefined;
   private flushChain: Promise<unknown> = Promise.resolve();
   private failure: Error | undefined;
 
@@ -180,11 +186,13 @@ export class SegmentedLog {
 
   /** Closes every file descriptor (call after a final flush). */
   close(): void {
+    this.stopWriteBehind();
     for (const s of this.segments) s.close();
   }
 
   /** Closes and removes every segment file. */
   destroy(): void {
+    this.stopWriteBehind();
     for (const s of this.segments) s.destroy();
     this.segments = [];
     this.chunks = [];
@@ -219,12 +227,27 @@ export class SegmentedLog {
   }
 
   private kick(): void {
-    if (this.kickScheduled) return;
-    this.kickScheduled = true;
-    setImmediate(() => {
-      this.kickScheduled = false;
-      this.drain().catch(() => undefined);
-    });
+    const behind = this.options.writeBehind;
+    if (!behind || this.kickScheduled) return;
+    if (this.unwrittenBytes >= behind.writeBatchBytes) {
+      this.kickScheduled = true;
+      setImmediate(() => {
+        this.kickScheduled = false;
+        this.drain().catch(() => undefined);
+      });
+    } else if (!this.kickTimer) {
+      this.kickTimer = setTimeout(() => {
+        this.kickTimer = undefined;
+        this.drain().catch(() => undefined);
+      }, behind.writeDelayMs);
+      this.kickTimer.unref();
+    }
+  }
+
+  /** Stops the write-behind timer (before close). */
+  stopWriteBehind(): void {
+    if (this.kickTimer) clearTimeout(this.kickTimer);
+    this.kickTimer = undefined;
   }
 
   private async writeLoop(): Promise<void> {

@@ -1,0 +1,208 @@
+/**
+ * Message store benchmark (`npm run bench:store`): append rate for 128 B, 1 KiB and 4 KiB bodies in both flush
+ * modes with 1 and 64 concurrent appenders, read rate at the tail (memory) and cold (positional reads), and the
+ * disk's own fdatasync'ed sequential write rate measured by this script for comparison.
+ *
+ * Prints a table of medians over RUNS runs, then one JSON line (`BENCH_JSON {...}`).
+ * Environment: BENCH_RUNS (default 3), BENCH_SECONDS per run (default 1), BENCH_DIR (default os.tmpdir()).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { FileStore } from '../src/store/file-store.js';
+import type { MessageToStore } from '../src/store/message-store.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
+const BASE = process.env.BENCH_DIR ?? os.tmpdir();
+
+interface Sample {
+  msgsPerSec: number;
+  mbPerSec: number;
+  p50us: number;
+  p99us: number;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+const percentile = (sorted: Float64Array, p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+
+function tempRoot(): string {
+  return fs.mkdtempSync(path.join(BASE, 'rmq-bench-'));
+}
+
+/** The disk's own rate: sequential writes of `chunk` bytes, each followed by fdatasync. */
+function diskSyncRate(chunk: number, seconds: number): number {
+  const dir = tempRoot();
+  const file = path.join(dir, 'disk');
+  const fd = fs.openSync(file, 'w+');
+  fs.ftruncateSync(fd, 1024 * 1024 * 1024);
+  const buf = Buffer.alloc(chunk, 0x5a);
+  let pos = 0;
+  const start = process.hrtime.bigint();
+  const deadline = start + BigInt(Math.round(seconds * 1e9));
+  while (process.hrtime.bigint() < deadline && pos + chunk <= 1024 * 1024 * 1024) {
+    fs.writeSync(fd, buf, 0, chunk, pos);
+    fs.fdatasyncSync(fd);
+    pos += chunk;
+  }
+  const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  fs.closeSync(fd);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return pos / secs / 1e6;
+}
+
+function msg(body: Buffer, i: number): MessageToStore {
+  return {
+    topic: 'BenchTopic',
+    queueId: i % 8,
+    flag: 0,
+    sysFlag: 0,
+    bornTimestamp: Date.now(),
+    bornHost: { host: '127.0.0.1', port: 40000 },
+    body,
+    properties: `UNIQ_KEY\u0001BENCH${i}\u0002`,
+    reconsumeTimes: 0,
+    preparedTransactionOffset: 0,
+    uniqKey: `BENCH${i}`,
+  };
+}
+
+async function appendRun(bodySize: number, mode: 'ASYNC_FLUSH' | 'SYNC_FLUSH', appenders: number): Promise<Sample> {
+  const root = tempRoot();
+  const store = new FileStore({ config: { storePathRootDir: root, flushDiskType: mode } });
+  await store.start();
+  const body = Buffer.alloc(bodySize, 0x61);
+  const latencies = new Float64Array(4_000_000);
+  let count = 0;
+  let bytes = 0;
+  const start = process.hrtime.bigint();
+  const deadline = start + BigInt(Math.round(SECONDS * 1e9));
+  let stop = false;
+  const worker = async (): Promise<void> => {
+    let n = 0;
+    while (!stop) {
+      const t0 = process.hrtime.bigint();
+      const r = await store.putMessage(msg(body, count));
+      const t1 = process.hrtime.bigint();
+      if (r.status !== 'PUT_OK') throw new Error(`put failed: ${r.status}`);
+      if (count < latencies.length) latencies[count] = Number(t1 - t0) / 1000;
+      count++;
+      bytes += r.size;
+      // Let socket-like macrotasks (and the write-behind) run now and then, as a real broker's event loop does.
+      if (++n % 64 === 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (process.hrtime.bigint() > deadline) stop = true;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: appenders }, worker));
+  const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  await store.shutdown();
+  fs.rmSync(root, { recursive: true, force: true });
+  const lat = latencies.subarray(0, Math.min(count, latencies.length)).sort();
+  return {
+    msgsPerSec: count / secs,
+    mbPerSec: bytes / secs / 1e6,
+    p50us: percentile(lat, 0.5),
+    p99us: percentile(lat, 0.99),
+  };
+}
+
+async function readRun(where: 'tail' | 'cold'): Promise<Sample> {
+  const root = tempRoot();
+  const config = { storePathRootDir: root, tailCacheChunks: 8 };
+  let store = new FileStore({ config });
+  await store.start();
+  const body = Buffer.alloc(1024, 0x62);
+  const total = where === 'tail' ? 20_000 : 100_000;
+  for (let i = 0; i < total; i++) {
+    await store.putMessage({ ...msg(body, i), queueId: 0 });
+    if (i % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  if (where === 'cold') {
+    await store.shutdown();
+    store = new FileStore({ config });
+    await store.start();
+  }
+  const latencies: number[] = [];
+  let count = 0;
+  let bytes = 0;
+  const first = where === 'tail' ? total - 20_000 : 0;
+  const start = process.hrtime.bigint();
+  for (let offset = first; offset < total; ) {
+    const t0 = process.hrtime.bigint();
+    const g = await store.getMessage('bench', 'BenchTopic', 0, offset, 32, 1 << 20);
+    latencies.push(Number(process.hrtime.bigint() - t0) / 1000);
+    if (g.status !== 'FOUND') throw new Error(`read failed at ${offset}: ${g.status}`);
+    count += g.messages.length;
+    bytes += g.totalBytes;
+    offset = g.nextBeginOffset;
+  }
+  const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  await store.shutdown();
+  fs.rmSync(root, { recursive: true, force: true });
+  const lat = Float64Array.from(latencies).sort();
+  return {
+    msgsPerSec: count / secs,
+    mbPerSec: bytes / secs / 1e6,
+    p50us: percentile(lat, 0.5),
+    p99us: percentile(lat, 0.99),
+  };
+}
+
+function summarize(samples: Sample[]): Sample {
+  return {
+    msgsPerSec: median(samples.map((s) => s.msgsPerSec)),
+    mbPerSec: median(samples.map((s) => s.mbPerSec)),
+    p50us: median(samples.map((s) => s.p50us)),
+    p99us: median(samples.map((s) => s.p99us)),
+  };
+}
+
+const fmt = (n: number, d = 0): string =>
+  n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+async function main(): Promise<void> {
+  console.log(
+    `store bench: ${RUNS} runs x ${SECONDS}s, dir ${BASE}, node ${process.version}, ${os.cpus().length} cpus`,
+  );
+  const disk1m = median(Array.from({ length: RUNS }, () => diskSyncRate(1024 * 1024, SECONDS)));
+  const disk256k = median(Array.from({ length: RUNS }, () => diskSyncRate(256 * 1024, SECONDS)));
+  console.log(
+    `disk sequential write + fdatasync: ${fmt(disk1m, 1)} MB/s (1 MiB writes), ${fmt(disk256k, 1)} MB/s (256 KiB writes)`,
+  );
+  const results: Record<string, Sample & { ratioToDisk?: number }> = {};
+  console.log('\ncase                         msgs/s        MB/s   put p50 us   put p99 us   vs disk');
+  for (const mode of ['ASYNC_FLUSH', 'SYNC_FLUSH'] as const) {
+    for (const size of [128, 1024, 4096]) {
+      for (const appenders of [1, 64]) {
+        const runs: Sample[] = [];
+        for (let r = 0; r < RUNS; r++) runs.push(await appendRun(size, mode, appenders));
+        const s = summarize(runs);
+        const key = `append ${mode} ${size}B x${appenders}`;
+        const ratio = s.mbPerSec / disk1m;
+        results[key] = { ...s, ratioToDisk: ratio };
+        console.log(
+          `${key.padEnd(28)} ${fmt(s.msgsPerSec).padStart(9)} ${fmt(s.mbPerSec, 1).padStart(10)} ${fmt(s.p50us, 1).padStart(12)} ${fmt(s.p99us, 1).padStart(12)} ${fmt(ratio * 100, 0).padStart(8)}%`,
+        );
+      }
+    }
+  }
+  for (const where of ['tail', 'cold'] as const) {
+    const runs: Sample[] = [];
+    for (let r = 0; r < RUNS; r++) runs.push(await readRun(where));
+    const s = summarize(runs);
+    const key = `read ${where} 1KiB x32/pull`;
+    results[key] = s;
+    console.log(
+      `${key.padEnd(28)} ${fmt(s.msgsPerSec).padStart(9)} ${fmt(s.mbPerSec, 1).padStart(10)} ${fmt(s.p50us, 1).padStart(12)} ${fmt(s.p99us, 1).padStart(12)}   (per pull)`,
+    );
+  }
+  console.log(`BENCH_JSON ${JSON.stringify({ diskSyncMBps1MiB: disk1m, diskSyncMBps256KiB: disk256k, results })}`);
+}
+
+await main();
