@@ -60,7 +60,9 @@ describe('ali-ons and our PushConsumer in one group', () => {
     const ours: PushConsumer = cluster
       .consumer({ consumerGroup: group, consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' })
       .subscribe(topic, '*')
-      .onMessage((msg) => record('ts', msg.body.toString()));
+      .onMessage((msg) => {
+        record('ts', msg.body.toString());
+      });
     await ours.start();
 
     const theirs = new ons.Consumer({
