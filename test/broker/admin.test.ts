@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRequest } from '../../src/protocol/command.js';
 import { parseJson } from '../../src/protocol/fastjson.js';
 import { CreateTopicRequestHeader } from '../../src/protocol/headers/admin.js';
+import { decodeOffsetMsgId } from '../../src/protocol/message/message-id.js';
 import { RequestCode } from '../../src/protocol/request-code.js';
 import { ResponseCode } from '../../src/protocol/response-code.js';
 import { startTestNamesrv, type TestNamesrv } from '../namesrv/helpers.js';
@@ -209,6 +210,16 @@ describe('NameServer registration', () => {
 
     await b.broker.shutdown();
     expect((await routeOf(ns, 'Fresh')).code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+  });
+
+  it('registers and writes message ids with advertisedAddress', async () => {
+    ns = await startTestNamesrv();
+    b = await startTestBroker({ namesrvAddr: ns.addr, advertisedAddress: '10.1.2.3:19999' });
+    const sent = await b.invoke(sendRequest('Advertised', 'x'));
+    expect(decodeOffsetMsgId(sent.extFields!.msgId!).storeHost).toEqual({ host: '10.1.2.3', port: 19999 });
+    const route = await routeOf(ns, 'TBW102');
+    const data = parseJson(route.body!) as { brokerDatas: Array<{ brokerAddrs: Record<string, string> }> };
+    expect(Object.values(data.brokerDatas[0]!.brokerAddrs)).toEqual(['10.1.2.3:19999']);
   });
 
   it('starts even when no NameServer answers', async () => {

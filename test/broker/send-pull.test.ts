@@ -149,6 +149,14 @@ describe('broker send and pull over a real socket', () => {
     expect(missing.code).toBe(ResponseCode.SYSTEM_ERROR);
   });
 
+  it('serves LITE_PULL_MESSAGE like PULL_MESSAGE', async () => {
+    await b.invoke(sendRequest('TopicLite', 'lite'));
+    const request = { ...pullRequest('TopicLite', 0, 0), code: RequestCode.LITE_PULL_MESSAGE };
+    const res = await b.invoke(request);
+    expect(res.code).toBe(ResponseCode.SUCCESS);
+    expect(decodeRecords(res.body!)[0]!.body.toString()).toBe('lite');
+  });
+
   it('filters by tag hash code', async () => {
     await b.invoke(sendRequest('TopicT', 'a', { props: { TAGS: 'TagA' } }));
     await b.invoke(sendRequest('TopicT', 'b', { props: { TAGS: 'TagB' } }));
