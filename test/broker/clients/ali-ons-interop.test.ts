@@ -21,6 +21,7 @@ interface AliMessage {
   body: Buffer;
   queueId: number;
   queueOffset: number;
+  reconsumeTimes: number;
 }
 interface AliClient {
   ready(): Promise<void>;
@@ -261,5 +262,22 @@ describe('ali-ons against our broker', () => {
     await until('the 8 new messages', () => received.length >= 8);
     await new Promise((r) => setTimeout(r, 500));
     expect(received.sort()).toEqual([...fresh.keys()].sort());
+  }, 60_000);
+  it('a message whose handler throws comes back through %RETRY%<group> (retry topic routed at once)', async () => {
+    const topic = 'AliRetryTopic';
+    const group = 'GID_ALI_RETRY';
+    await createTopic(topic);
+    const p = await producer('PID_ALI_RETRY');
+    const attempts: string[] = [];
+    const c = consumer(group, 'retry-1', { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' });
+    c.subscribe(topic, '*', async (msg) => {
+      attempts.push(`${msg.body.toString()}#${msg.reconsumeTimes}`);
+      if (msg.reconsumeTimes === 0) throw new Error('fail the first delivery');
+    });
+    await c.ready();
+    await sendAll(p, topic, 1, () => 'R', 'retry');
+    await until('the redelivery', () => attempts.length >= 2);
+    expect(attempts).toEqual(['retry-0#0', 'retry-0#1']);
+    expect(broker.topicManager.get(`%RETRY%${group}`)).toBeDefined();
   }, 60_000);
 });
