@@ -64,6 +64,25 @@ describe('PushConsumer groups against a local cluster', () => {
     expect([...counts].filter(([, n]) => n !== 1)).toEqual([]);
   });
 
+  it('rebalances at once on NOTIFY_CONSUMER_IDS_CHANGED (periodic rebalance set to a minute)', async () => {
+    await cluster.createTopic('Notify', 4);
+    const slow = { consumerGroup: 'NotifyG', rebalanceIntervalMs: 60_000, heartbeatBrokerIntervalMs: 60_000 };
+    const first = cluster
+      .consumer({ ...slow, instanceName: 'n1' })
+      .subscribe('Notify')
+      .onMessage(() => {});
+    await first.start();
+    expect(ownedOf(first, 'Notify')).toBe(4);
+    const second = cluster
+      .consumer({ ...slow, instanceName: 'n2' })
+      .subscribe('Notify')
+      .onMessage(() => {});
+    await second.start();
+    // the second member's heartbeat makes the broker notify the first, which gives up half of its queues
+    await waitFor(() => ownedOf(first, 'Notify') === 2, 5000, 'the first member to give up two queues');
+    await waitFor(() => ownedOf(second, 'Notify') === 2, 5000, 'the second member to own two queues');
+  });
+
   it('a broker restart loses no consumer progress', async () => {
     await cluster.createTopic('Restart', 2);
     const producer = await cluster.producer();
