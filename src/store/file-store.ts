@@ -36,7 +36,7 @@ import type {
   QueryMessageResult,
   StoreStats,
 } from './message-store.js';
-import { claimStoreDir, planRecovery } from './recovery.js';
+import { acquireStoreLock, claimStoreDir, planRecovery } from './recovery.js';
 import { type DiskUsageProbe, RetentionService, statfsDiskUsage } from './retention.js';
 
 /** Options of {@link FileStore}. */
@@ -88,6 +88,7 @@ export class FileStore implements MessageStore {
   private lastStoreTimestamp = 0;
   private readonly validTopics = new Set<string>();
   private lastValidHost = '';
+  private releaseLock: (() => void) | undefined;
   private readonly counters = { putCount: 0, putBytes: 0, putFailures: 0, getCount: 0, getFoundCount: 0 };
 
   constructor(options: FileStoreOptions = {}) {
@@ -148,6 +149,33 @@ export class FileStore implements MessageStore {
       commitLog: this.config.mappedFileSizeCommitLog,
       consumeQueue: this.config.mappedFileSizeConsumeQueue,
     });
+    this.releaseLock = acquireStoreLock(this.rootDir);
+    try {
+      await this.recover();
+    } catch (err) {
+      this.commitLog.close();
+      for (const q of this.allQueues()) q.close();
+      this.index.close();
+      this.releaseLock();
+      this.releaseLock = undefined;
+      throw err;
+    }
+    fs.writeFileSync(this.abortPath, '');
+    this.running = true;
+    this.flusher.start();
+    this.logicsTimer = setInterval(
+      () => void this.flushLogics().catch(() => undefined),
+      this.config.flushIntervalConsumeQueue,
+    );
+    this.logicsTimer.unref();
+    this.retention.start();
+    await this.retention.measure();
+    // The checkpoint must describe the recovered state before anything new is appended.
+    await this.flushLogics();
+  }
+
+  /** Loads the files and recovers per the abort marker and checkpoint (see planRecovery). */
+  private async recover(): Promise<void> {
     fs.mkdirSync(path.join(this.rootDir, 'config'), { recursive: true });
     this.commitLog.load();
     const checkpoint = this.checkpointFile.read();
@@ -178,18 +206,6 @@ export class FileStore implements MessageStore {
       { crashed: plan.crashed, from: plan.scanFrom, end, recovered, ms: Date.now() - started },
       'store recovered',
     );
-    fs.writeFileSync(this.abortPath, '');
-    this.running = true;
-    this.flusher.start();
-    this.logicsTimer = setInterval(
-      () => void this.flushLogics().catch(() => undefined),
-      this.config.flushIntervalConsumeQueue,
-    );
-    this.logicsTimer.unref();
-    this.retention.start();
-    await this.retention.measure();
-    // The checkpoint must describe the recovered state before anything new is appended.
-    await this.flushLogics();
   }
 
   /** Clean shutdown: everything flushed, checkpoint written, abort marker removed. */
@@ -206,6 +222,8 @@ export class FileStore implements MessageStore {
     this.index.close();
     this.checkpointFile.close();
     fs.rmSync(this.abortPath, { force: true });
+    this.releaseLock?.();
+    this.releaseLock = undefined;
   }
 
   putMessage(msg: MessageToStore): Promise<PutResult> {

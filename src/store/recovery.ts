@@ -73,6 +73,37 @@ export function claimStoreDir(root: string, segmentSizes: { commitLog: number; c
   return meta;
 }
 
+/**
+ * Takes `<root>/lock` (RocketMQ's name) holding this process id, so two stores never share a directory. A lock left
+ * by a process that no longer exists (a crash) is taken over. Returns the function that releases it.
+ */
+export function acquireStoreLock(root: string): () => void {
+  const lockPath = path.join(root, 'lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lockPath, `${process.pid}\n`, { flag: 'wx' });
+      return () => fs.rmSync(lockPath, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number.parseInt(fs.readFileSync(lockPath, 'utf8'), 10);
+      if (Number.isInteger(owner) && processExists(owner)) {
+        throw new RocketMQError('SYSTEM_ERROR', `store ${root} is in use by process ${owner} (${lockPath})`);
+      }
+      fs.rmSync(lockPath, { force: true });
+    }
+  }
+  throw new RocketMQError('SYSTEM_ERROR', `cannot take ${lockPath}`);
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** How startup recovers. */
 export interface RecoveryPlan {
   /** True after a crash (abort marker present, or no checkpoint for existing data). */

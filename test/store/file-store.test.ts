@@ -239,6 +239,17 @@ describe('FileStore bad input', () => {
     expect((err as Error).message).toMatch(/newer/);
   });
 
+  it('refuses a directory locked by a live process and takes over a lock left by a dead one', async () => {
+    const { root } = await open();
+    await expect(newStore(root).start()).rejects.toThrow(/in use by process/);
+    await stores.pop()!.shutdown();
+    fs.writeFileSync(path.join(root, 'store', 'lock'), '999999999\n');
+    const again = newStore(root);
+    await again.start();
+    stores.push(again);
+    expect(fs.readFileSync(path.join(root, 'store', 'lock'), 'utf8').trim()).toBe(String(process.pid));
+  });
+
   it('rejects invalid configuration values naming the key', () => {
     expect(() => newStore(tempDir(), { flushDiskType: 'SOMETIMES' as 'SYNC_FLUSH' })).toThrow(/flushDiskType/);
   });
