@@ -28,6 +28,7 @@ describe('PutResult → send response', () => {
   afterEach(async () => {
     await client?.close();
     await broker?.shutdown();
+    broker = undefined;
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -67,5 +68,39 @@ describe('PutResult → send response', () => {
       expect(res.code, status).toBe(code);
       expect(res.remark).toBeTruthy();
     }
+  });
+
+  it('shutdown drains sends being handled: each gets its answer before the store closes', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'broker-drain-'));
+    const config = testBrokerConfig(dir);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered = 0;
+    class GatedStore extends FileStore {
+      override async putMessage(...args: Parameters<FileStore['putMessage']>): Promise<PutResult> {
+        entered++;
+        await gate;
+        return super.putMessage(...args);
+      }
+    }
+    broker = new BrokerController({
+      config,
+      closeGraceMs: 5000,
+      store: (host) => new GatedStore({ config: { ...config, brokerIP1: host.host, listenPort: host.port } }),
+    });
+    const { port } = await broker.start();
+    client = new RemotingClient();
+    const inFlight = Array.from({ length: 5 }, (_, i) =>
+      client!.invoke(`127.0.0.1:${port}`, sendRequest('DrainTopic', `m${i}`), 10_000),
+    );
+    await expect.poll(() => entered, { timeout: 5000 }).toBe(5);
+    const closing = broker.shutdown();
+    setTimeout(release, 100);
+    const answers = await Promise.all(inFlight);
+    await closing;
+    expect(answers.map((a) => a.code)).toEqual([0, 0, 0, 0, 0]);
+    broker = undefined;
   });
 });

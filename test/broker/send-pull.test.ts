@@ -149,6 +149,14 @@ describe('broker send and pull over a real socket', () => {
     expect(missing.code).toBe(ResponseCode.SYSTEM_ERROR);
   });
 
+  it('creates a missing %RETRY% topic with one queue even without a template', async () => {
+    const res = await b.invoke(sendRequest('%RETRY%G1', 'again', { defaultTopic: 'NoTemplate', reconsumeTimes: 1 }));
+    expect(res.code).toBe(ResponseCode.SUCCESS);
+    expect(b.broker.topicManager.get('%RETRY%G1')).toMatchObject({ readQueueNums: 1, writeQueueNums: 1, perm: 6 });
+    const pulled = await b.invoke(pullRequest('%RETRY%G1', 0, 0));
+    expect(decodeRecords(pulled.body!)[0]!.reconsumeTimes).toBe(1);
+  });
+
   it('serves LITE_PULL_MESSAGE like PULL_MESSAGE', async () => {
     await b.invoke(sendRequest('TopicLite', 'lite'));
     const request = { ...pullRequest('TopicLite', 0, 0), code: RequestCode.LITE_PULL_MESSAGE };
