@@ -40,8 +40,6 @@ import {
 import { buildSubscriptionData, consumerIdsOf, type MessageSelector, Rebalancer, retryTopicOf } from './rebalance.js';
 import { type MessageQueue, mqKey, publishQueues, subscribeQueues } from './route.js';
 
-export type { ConsumeFromWhere } from './offset-store.js';
-
 /** Options of a {@link PushConsumer}. Intervals are shortened in tests; the defaults are Java's. */
 export interface PushConsumerOptions extends ClientOptions {
   consumerGroup: string;
