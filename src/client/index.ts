@@ -1,6 +1,5 @@
 /** The TypeScript RocketMQ client SDK: producers, consumers and admin. */
 export * from './admin.js';
-// consumers
 export * from './allocate.js';
 export * from './client-instance.js';
 export * from './consume-concurrently.js';
