@@ -286,7 +286,9 @@ export class BrokerController {
     const wrapper = this.started.topics.wrapper();
     if ((this.config.brokerPermission & 2) === 0 || (this.config.brokerPermission & 4) === 0) {
       // Java registers topics with the broker's perm applied when the broker is not fully readable/writable
-      for (const config of Object.values(wrapper.topicConfigTable)) config.perm &= this.config.brokerPermission;
+      for (const [name, config] of Object.entries(wrapper.topicConfigTable)) {
+        wrapper.topicConfigTable[name] = { ...config, perm: config.perm & this.config.brokerPermission };
+      }
     }
     const results = await this.namesrvApi.registerBrokerAll(
       addrs,

@@ -93,7 +93,7 @@ export function createTopicAdminHandlers(ctx: BrokerContext, deps: TopicAdminDep
       attributes,
     };
     await ctx.topics.upsert(config);
-    ctx.logger.info({ topic: h.topic, peer: undefined, config }, 'topic created or updated');
+    ctx.logger.info({ topic: h.topic, config }, 'topic created or updated');
     return createResponse(request, ResponseCode.SUCCESS);
   };
 

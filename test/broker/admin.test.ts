@@ -222,6 +222,14 @@ describe('NameServer registration', () => {
     expect(Object.values(data.brokerDatas[0]!.brokerAddrs)).toEqual(['10.1.2.3:19999']);
   });
 
+  it('a read-only broker registers its topics read-only without changing its own table', async () => {
+    ns = await startTestNamesrv();
+    b = await startTestBroker({ namesrvAddr: ns.addr, brokerPermission: 4 });
+    const data = parseJson((await routeOf(ns, 'TBW102')).body!) as { queueDatas: Array<{ perm: number }> };
+    expect(data.queueDatas[0]!.perm).toBe(4);
+    expect(b.broker.topicManager.get('TBW102')!.perm).toBe(7);
+  });
+
   it('starts even when no NameServer answers', async () => {
     b = await startTestBroker({ namesrvAddr: '127.0.0.1:1', registerBrokerTimeoutMills: 500 });
     expect((await b.invoke(sendRequest('StillServes', 'x'))).code).toBe(ResponseCode.SUCCESS);
