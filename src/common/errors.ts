@@ -35,6 +35,7 @@ export type ErrorCode =
   | 'FLUSH_DISK_TIMEOUT'
   | 'SUBSCRIPTION_GROUP_NOT_EXIST'
   | 'CONSUMER_NOT_ONLINE'
+  | 'SUBSCRIPTION_PARSE_FAILED'
   // configuration
   | 'CONFIG_INVALID'
   // a response code the table does not name
@@ -74,6 +75,7 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorKind>> = {
   FLUSH_DISK_TIMEOUT: { responseCode: ResponseCode.FLUSH_DISK_TIMEOUT, retriable: false },
   SUBSCRIPTION_GROUP_NOT_EXIST: { responseCode: ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, retriable: false },
   CONSUMER_NOT_ONLINE: { responseCode: ResponseCode.CONSUMER_NOT_ONLINE, retriable: false },
+  SUBSCRIPTION_PARSE_FAILED: { responseCode: ResponseCode.SUBSCRIPTION_PARSE_FAILED, retriable: false },
   CONFIG_INVALID: { responseCode: ResponseCode.SYSTEM_ERROR, retriable: false },
   BROKER_ERROR: { responseCode: ResponseCode.SYSTEM_ERROR, retriable: false },
 };
