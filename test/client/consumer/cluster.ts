@@ -31,8 +31,11 @@ export interface TestCluster {
   createTopic(topic: string, queues: number): Promise<void>;
   producer(): Promise<Producer>;
   consumer(options: Omit<PushConsumerOptions, 'namesrvAddr'>): PushConsumer;
-  /** Restarts the broker on the same store directory (a new port; it re-registers with the NameServer). */
-  restartBroker(): Promise<void>;
+  /**
+   * Restarts the broker on the same store directory; it re-registers with the NameServer. `samePort` keeps its
+   * address (clients reconnect), else it gets a new port (clients find it through the route).
+   */
+  restartBroker(samePort?: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -71,10 +74,11 @@ export async function startCluster(): Promise<TestCluster> {
       closeables.push(c);
       return c;
     },
-    async restartBroker() {
+    async restartBroker(samePort = false) {
       const dir = broker.dir;
+      const port = Number(broker.addr.split(':')[1]);
       await broker.close(true);
-      broker = await startTestBroker(brokerOverrides, dir);
+      broker = await startTestBroker(samePort ? { ...brokerOverrides, listenPort: port } : brokerOverrides, dir);
     },
     async close() {
       await Promise.allSettled(closeables.map((c) => c.shutdown()));

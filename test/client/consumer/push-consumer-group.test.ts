@@ -114,6 +114,27 @@ describe('PushConsumer groups against a local cluster', () => {
     expect(after.sort()).toEqual(['r10', 'r11', 'r12', 'r13', 'r14']);
   });
 
+  it('a running consumer keeps consuming across a broker restart, without repeats', async () => {
+    await cluster.createTopic('Live', 2);
+    const producer = await cluster.producer();
+    const counts = new Map<string, number>();
+    const c = cluster
+      .consumer({ consumerGroup: 'LiveG', consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' })
+      .subscribe('Live')
+      .onMessage((m) => {
+        const b = m.body.toString();
+        counts.set(b, (counts.get(b) ?? 0) + 1);
+      });
+    await c.start();
+    for (let i = 0; i < 6; i++) await producer.send({ topic: 'Live', body: `l${i}` });
+    await waitFor(() => counts.size === 6, 10_000, 'before the restart');
+    await new Promise((r) => setTimeout(r, 300)); // a periodic commit
+    await cluster.restartBroker(true);
+    for (let i = 6; i < 12; i++) await producer.send({ topic: 'Live', body: `l${i}` });
+    await waitFor(() => counts.size === 12, 15_000, 'after the restart');
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+  });
+
   it('BROADCASTING: every member gets every message; offsets go to the local file', async () => {
     dir = await mkdtemp(join(tmpdir(), 'rmq-bc-'));
     await cluster.createTopic('Bcast', 2);
