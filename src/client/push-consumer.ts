@@ -17,7 +17,7 @@ import { AllocateStrategies, type AllocateStrategy } from './allocate.js';
 import { ClientInstance, type ClientOptions, type SubscriptionData } from './client-instance.js';
 import { ConcurrentConsumeService, type ConsumeHost, type MessageHandler } from './consume-concurrently.js';
 import { OrderlyConsumeService, type OrderlyMessageHandler } from './consume-orderly.js';
-import { withNamespace } from './namespace.js';
+import { withNamespace, withoutNamespace } from './namespace.js';
 import {
   type ConsumeFromWhere,
   computeStartOffset,
@@ -91,6 +91,8 @@ interface QueueState {
 
 const FLOW_CONTROL_PAUSE_MS = 50;
 const LOCK_MAX_LIVE_MS = 30_000;
+/** How long removing an orderly queue waits for its running handler. */
+const ORDERLY_REMOVE_WAIT_MS = 3000;
 
 /** A push consumer: `subscribe`, `onMessage` (or `onMessageOrderly`), `start`, and later `shutdown`. */
 export class PushConsumer {
@@ -342,15 +344,17 @@ export class PushConsumer {
     if (state === undefined) return;
     this.queues.delete(key);
     state.pq.dropped = true;
+    const orderlyClustering = this.choice?.orderly === true && this.messageModel === 'CLUSTERING';
+    // orderly: let the handler running on the queue finish first, so the next owner cannot overlap it
+    if (orderlyClustering) await waitUntil(() => !state.pq.consumingNow, ORDERLY_REMOVE_WAIT_MS);
     try {
       await this.offsetStore.persist(mq);
     } finally {
       this.offsetStore.remove(mq);
-      if (this.choice?.orderly && this.messageModel === 'CLUSTERING') {
-        const addr = this.client.findBrokerAddress(mq.brokerName, true);
-        if (addr !== undefined) {
-          await unlockBatchMq(this.client, addr, this.group, this.clientId, [mq]).catch(() => undefined);
-        }
+      const addr = this.client.findBrokerAddress(mq.brokerName, true);
+      // a handler still running keeps the lock: it expires on the broker instead
+      if (orderlyClustering && !state.pq.consumingNow && addr !== undefined) {
+        await unlockBatchMq(this.client, addr, this.group, this.clientId, [mq]).catch(() => undefined);
       }
     }
   }
@@ -414,18 +418,20 @@ export class PushConsumer {
     }
   }
 
-  /** A message from `%RETRY%<group>` is shown with its real topic (RETRY_TOPIC). */
+  /** A message from `%RETRY%<group>` is shown with its real topic (RETRY_TOPIC), without the namespace. */
   private restoreRetryTopic(msg: MessageExt): void {
     const real = msg.properties[MessageConst.RETRY_TOPIC];
     if (real !== undefined && msg.topic === retryTopicOf(this.group)) msg.topic = real;
+    msg.topic = withoutNamespace(this.options.namespace, msg.topic);
   }
 
   /** CONSUMER_SEND_MSG_BACK, falling back to re-publishing to the retry topic (reference §6.5). */
   private async sendBack(msg: MessageExt, mq: MessageQueue, maxReconsumeTimes: number, delayLevel = 0) {
+    const originTopic = withNamespace(this.options.namespace, msg.topic);
     const addr = this.client.findBrokerAddress(mq.brokerName, true);
     try {
       if (addr === undefined) throw new RocketMQError('SERVICE_NOT_AVAILABLE', `broker ${mq.brokerName} unknown`);
-      await sendMessageBack(this.client, addr, this.group, msg, msg.topic, maxReconsumeTimes, delayLevel);
+      await sendMessageBack(this.client, addr, this.group, msg, originTopic, maxReconsumeTimes, delayLevel);
       return true;
     } catch (err) {
       this.logger.warn({ err, msgId: msg.msgId }, 'send-back failed, re-publishing to the retry topic');
@@ -442,7 +448,7 @@ export class PushConsumer {
         target.queueId,
         this.group,
         msg,
-        msg.topic,
+        originTopic,
         maxReconsumeTimes,
       );
       return true;
@@ -539,4 +545,10 @@ export class PushConsumer {
 
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** Resolves when `check()` holds or after `timeoutMs`, polling every 10 ms. */
+async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check() && Date.now() < deadline) await pause(10);
 }

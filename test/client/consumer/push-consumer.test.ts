@@ -74,4 +74,29 @@ describe('PushConsumer against a local cluster', () => {
     expect(byQueue.get(1)).toEqual([0, 1, 2, 3, 4]);
     expect(failed).toBe(true);
   });
+
+  it('namespaces: topic and group are prefixed on the wire, handlers see the plain topic', async () => {
+    await cluster.createTopic('tenant%NsT', 1);
+    const { Producer } = await import('../../../src/client/producer.js');
+    const producer = new Producer({ namesrvAddr: cluster.namesrvAddr, namespace: 'tenant', groupName: 'PG' });
+    await producer.start();
+    try {
+      await producer.send({ topic: 'NsT', body: 'hello' });
+      const seen: string[] = [];
+      const consumer = cluster.consumer({
+        consumerGroup: 'NsG',
+        namespace: 'tenant',
+        consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
+      });
+      consumer.subscribe('NsT').onMessage((m) => {
+        seen.push(`${m.topic}:${m.body.toString()}`);
+      });
+      await consumer.start();
+      expect(consumer.group).toBe('tenant%NsG');
+      await waitFor(() => seen.length === 1, 10_000, 'the message');
+      expect(seen).toEqual(['NsT:hello']);
+    } finally {
+      await producer.shutdown();
+    }
+  });
 });
