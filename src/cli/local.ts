@@ -10,6 +10,7 @@ import { resolveBrokerConfig } from '../broker/broker-config.js';
 import { createLogger } from '../common/logger.js';
 import { NamesrvController } from '../namesrv/namesrv.js';
 import { resolveNamesrvConfig } from '../namesrv/namesrv-config.js';
+import { runMain, stopOnSignals } from './lifecycle.js';
 
 const USAGE = `usage: rocketmq-local [--data-dir DIR] [--namesrv-port N] [--broker-port M] [--host IP]
   --data-dir DIR       where NameServer and broker keep their files (default ./data)
@@ -94,36 +95,16 @@ export async function main(argv: string[]): Promise<number | undefined> {
     return 1;
   }
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    (async () => {
+  stopOnSignals(
+    'rocketmq-local',
+    logger,
+    async () => {
       await broker?.shutdown();
       await namesrv.shutdown(1000);
-    })().then(
-      () => {
-        process.stdout.write('Stopped.\n');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        process.stderr.write(`rocketmq-local: shutdown failed: ${(err as Error).message}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+    },
+    'Stopped.',
+  );
   return undefined;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code !== undefined) process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`rocketmq-local: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runMain('rocketmq-local', main);

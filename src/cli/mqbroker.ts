@@ -10,6 +10,7 @@ import { type BrokerConfig, formatBrokerConfig, resolveBrokerConfig } from '../b
 import { parseProperties } from '../common/config.js';
 import { RocketMQError } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
+import { runMain, stopOnSignals } from './lifecycle.js';
 
 const USAGE = `usage: mqbroker [-c <broker.conf>] [-n <namesrvAddr>] [-p] [-h]
   -c, --configFile <file>     Java properties file with broker and store keys (brokerName, listenPort, ...)
@@ -98,33 +99,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
     `The broker[${config.brokerName}, ${started.brokerAddr}] boot success. serializeType=JSON and name server is ${config.namesrvAddr || '(none)'}; listening on ${started.host}:${started.port}\n`,
   );
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    controller.shutdown().then(
-      () => {
-        process.stdout.write('The broker stopped.\n');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        process.stderr.write(`mqbroker: shutdown failed: ${(err as Error).message}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  stopOnSignals('mqbroker', logger, () => controller.shutdown(), 'The broker stopped.');
   return undefined;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code !== undefined) process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`mqbroker: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runMain('mqbroker', main);

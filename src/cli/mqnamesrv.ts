@@ -9,6 +9,7 @@ import { RocketMQError } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
 import { NamesrvController } from '../namesrv/namesrv.js';
 import { formatNamesrvConfig, type NamesrvConfig, resolveNamesrvConfig } from '../namesrv/namesrv-config.js';
+import { runMain, stopOnSignals } from './lifecycle.js';
 
 const USAGE = `usage: mqnamesrv [-c <namesrv.conf>] [-p] [-h]
   -c, --configFile <file>   Java properties file with NameServer config keys (listenPort, kvConfigPath, ...)
@@ -79,33 +80,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
     `The Name Server boot success. serializeType=JSON, listening on ${address.host}:${address.port}\n`,
   );
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    controller.shutdown().then(
-      () => {
-        process.stdout.write('The Name Server stopped.\n');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        process.stderr.write(`mqnamesrv: shutdown failed: ${(err as Error).message}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  stopOnSignals('mqnamesrv', logger, () => controller.shutdown(), 'The Name Server stopped.');
   return undefined;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code !== undefined) process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`mqnamesrv: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runMain('mqnamesrv', main);
