@@ -21,11 +21,11 @@ export interface ConsumeContext {
   signal: AbortSignal;
 }
 
-/** A concurrent message handler. */
-export type MessageHandler = (
-  message: MessageExt,
-  context: ConsumeContext,
-) => ConsumeResult | undefined | Promise<ConsumeResult | undefined> | Promise<void> | void;
+/**
+ * A concurrent message handler. Returning 'RECONSUME_LATER' (or throwing) fails the message; any other value,
+ * including nothing, means consumed.
+ */
+export type MessageHandler = (message: MessageExt, context: ConsumeContext) => ConsumeResult | unknown;
 
 /** What the consume services need from their consumer. */
 export interface ConsumeHost {

@@ -13,11 +13,11 @@ import type { MessageQueue } from './route.js';
 /** What an orderly handler may return: 'SUSPEND_CURRENT_QUEUE_A_MOMENT' (or a throw) retries the message later. */
 export type OrderlyConsumeResult = 'SUCCESS' | 'SUSPEND_CURRENT_QUEUE_A_MOMENT';
 
-/** An orderly message handler. */
-export type OrderlyMessageHandler = (
-  message: MessageExt,
-  context: ConsumeContext,
-) => OrderlyConsumeResult | undefined | Promise<OrderlyConsumeResult | undefined> | Promise<void> | void;
+/**
+ * An orderly message handler. Returning 'SUSPEND_CURRENT_QUEUE_A_MOMENT' or 'RECONSUME_LATER' (or throwing) retries
+ * the message after a pause; any other value, including nothing, means consumed.
+ */
+export type OrderlyMessageHandler = (message: MessageExt, context: ConsumeContext) => OrderlyConsumeResult | unknown;
 
 /** Options of the orderly service. */
 export interface OrderlyConsumeOptions {

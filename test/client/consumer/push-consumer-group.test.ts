@@ -135,6 +135,42 @@ describe('PushConsumer groups against a local cluster', () => {
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
   });
 
+  it('graceful shutdown finishes the running handler and commits it; the next member starts after it', async () => {
+    await cluster.createTopic('Grace', 1);
+    const producer = await cluster.producer();
+    await producer.send({ topic: 'Grace', body: 'slow' });
+    let finished = false;
+    let started = false;
+    const first = cluster
+      .consumer({
+        consumerGroup: 'GraceG',
+        consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
+        persistOffsetIntervalMs: 60_000,
+      })
+      .subscribe('Grace')
+      .onMessage(async () => {
+        started = true;
+        await new Promise((r) => setTimeout(r, 300));
+        finished = true;
+      });
+    await first.start();
+    await waitFor(() => started, 10_000, 'the handler to start');
+    await first.shutdown();
+    expect(finished).toBe(true);
+    await producer.send({ topic: 'Grace', body: 'next' });
+    const seen: string[] = [];
+    const second = cluster
+      .consumer({ consumerGroup: 'GraceG', consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' })
+      .subscribe('Grace')
+      .onMessage((m) => {
+        seen.push(m.body.toString());
+      });
+    await second.start();
+    await waitFor(() => seen.length >= 1, 10_000, 'the next message');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen).toEqual(['next']);
+  });
+
   it('BROADCASTING: every member gets every message; offsets go to the local file', async () => {
     dir = await mkdtemp(join(tmpdir(), 'rmq-bc-'));
     await cluster.createTopic('Bcast', 2);
