@@ -8,6 +8,7 @@ import {
   resolveConfig,
 } from '../common/config.js';
 import { storeConfigSchema } from '../store/config.js';
+import { DEFAULT_MESSAGE_DELAY_LEVEL } from './delay-levels.js';
 
 /**
  * Broker configuration: the keys of Java's BrokerConfig, NettyServerConfig and MessageStoreConfig that mean
@@ -96,7 +97,19 @@ export const brokerConfigSchema = defineSchema({
     type: 'int',
     default: 64,
     min: 1,
-    doc: 'Most messages one query returns (accepted; QUERY_MESSAGE is not served yet)',
+    doc: 'Most messages one QUERY_MESSAGE returns',
+  },
+  defaultQueryMaxNum: {
+    type: 'int',
+    default: 32,
+    min: 1,
+    doc: 'maxNum of a QUERY_MESSAGE by UNIQ_KEY (_UNIQUE_KEY_QUERY), whatever the request asks',
+  },
+  rebalanceLockMaxLiveTime: {
+    type: 'long',
+    default: 60000,
+    min: 1,
+    doc: "Lifetime of an orderly queue lock without renewal (ms; Java's rocketmq.broker.rebalance.lockMaxLiveTime)",
   },
   maxTransferBytesOnMessageInMemory: {
     type: 'int',
@@ -105,6 +118,11 @@ export const brokerConfigSchema = defineSchema({
     doc: 'Most bytes one pull returns',
   },
   maxTransferCountOnMessageInMemory: { type: 'int', default: 32, min: 1, doc: 'Most messages one pull returns' },
+  messageDelayLevel: {
+    type: 'string',
+    default: DEFAULT_MESSAGE_DELAY_LEVEL,
+    doc: 'Delay of each level (1, 2, ...) of delayed and retried messages: <n>s|m|h|d, space-separated',
+  },
 });
 
 /** A spec's value type with the literal default widened (enums keep their union). */
@@ -136,6 +154,7 @@ export const BROKER_RESTART_REQUIRED_KEYS: ReadonlySet<string> = new Set([
   'mappedFileSizeCommitLog',
   'mappedFileSizeConsumeQueue',
   'flushDiskType',
+  'messageDelayLevel',
 ]);
 
 /** Defaults overlaid with `input` (parsed broker.conf or typed values); throws RocketMQError CONFIG_INVALID. */

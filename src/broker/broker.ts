@@ -15,8 +15,11 @@ import type { BrokerConfig } from './broker-config.js';
 import { type ClientServices, createClientServices } from './client-services.js';
 import type { BrokerContext, HandlerTable } from './context.js';
 import { type BrokerIdentity, NamesrvApi, splitNamesrvAddr } from './namesrv-api.js';
+import { parseDelayLevels } from './delay-levels.js';
+import { createSendBackHandlers } from './processors/send-back.js';
 import { createPullHandlers } from './pull.js';
 import { PullHoldService } from './pull-hold.js';
+import { ScheduleMessageService } from './schedule-message-service.js';
 import { createSendHandlers } from './send.js';
 import { createTopicAdminHandlers } from './topic-admin.js';
 import { TopicConfigManager } from './topic-config-manager.js';
@@ -83,6 +86,7 @@ export class BrokerController {
   private started: { ctx: BrokerContext; topics: TopicConfigManager; clients: ClientServices } | undefined;
   private store: MessageStore | undefined;
   private hold: PullHoldService | undefined;
+  private schedule: ScheduleMessageService | undefined;
   private sampler: BrokerStatsSampler | undefined;
   private registerTimer: NodeJS.Timeout | undefined;
   private registering: Promise<void> | undefined;
@@ -106,6 +110,7 @@ export class BrokerController {
     if (this.config.enablePropertyFilter) {
       throw new RocketMQError('CONFIG_INVALID', 'enablePropertyFilter (SQL92 filtering) is not supported yet');
     }
+    parseDelayLevels(this.config.messageDelayLevel);
     this.server = new RemotingServer({
       host: this.config.listenAddress,
       port: this.config.listenPort,
@@ -131,6 +136,12 @@ export class BrokerController {
   get topicManager(): TopicConfigManager {
     if (!this.started) throw new RocketMQError('SERVICE_NOT_AVAILABLE', 'the broker is not started');
     return this.started.topics;
+  }
+
+  /** Delivery of delay-level messages (after start). */
+  get scheduleMessageService(): ScheduleMessageService {
+    if (!this.schedule) throw new RocketMQError('SERVICE_NOT_AVAILABLE', 'the broker is not started');
+    return this.schedule;
   }
 
   /** The client-management half (after start). */
@@ -230,12 +241,23 @@ export class BrokerController {
         hold.notifyMessageArriving(topic, queueId, queueOffset, tagsCode),
       );
       hold.start();
+      const schedule = new ScheduleMessageService({
+        store,
+        levels: parseDelayLevels(this.config.messageDelayLevel),
+        configDir,
+        logger: this.logger,
+        now: this.now,
+      });
+      this.schedule = schedule;
+      await schedule.start();
       const bootTimestamp = this.now();
       this.sampler = new BrokerStatsSampler(() => store.stats(), this.now);
       this.sampler.start();
 
       const tables: HandlerTable[] = [
         createSendHandlers(ctx, topics),
+        createSendBackHandlers(ctx),
+        schedule.handlers(),
         createPullHandlers(ctx, hold),
         createTopicAdminHandlers(ctx, topics),
         createBrokerAdminHandlers(ctx, this.sampler, bootTimestamp, (keys) => {
@@ -247,6 +269,7 @@ export class BrokerController {
       this.ready = true;
     } catch (err) {
       await this.server.close(0);
+      await this.schedule?.shutdown().catch(() => undefined);
       await this.store?.shutdown().catch(() => undefined);
       throw err;
     }
@@ -322,6 +345,7 @@ export class BrokerController {
     await this.hold?.shutdown();
     this.sampler?.shutdown();
     await this.server.close(this.options.closeGraceMs ?? 5000);
+    await this.schedule?.shutdown();
     this.ready = false;
     if (this.started) {
       await this.started.clients.shutdown();

@@ -22,6 +22,8 @@ import { ResponseCode } from '../protocol/response-code.js';
 import type { MessageToStore, PutResult } from '../store/message-store.js';
 import type { RequestContext, RequestHandler } from '../transport/dispatcher.js';
 import type { BrokerContext, HandlerTable, TopicConfig } from './context.js';
+import { delayLevelsOf, toScheduledMessage } from './delay-levels.js';
+import { applyRetrySendRule } from './processors/send-back.js';
 import { isRetryTopic, isSendForbiddenTopic, isWriteable, PermName, topicNameProblem } from './topic-validator.js';
 
 /** The part of the topic table the send path needs (TopicConfigManager implements it). */
@@ -119,8 +121,12 @@ export function createSendHandlers(ctx: BrokerContext, topics: SendTopics): Hand
       return createResponse(request, code, { extFields });
     }
 
-    const msg = toStore(ctx, header, queueId, sysFlag, bornHost, body, header.flag, header.properties ?? '');
-    if ('code' in msg) return refuse(msg);
+    const built = toStore(ctx, header, queueId, sysFlag, bornHost, body, header.flag, header.properties ?? '');
+    if ('code' in built) return refuse(built);
+    // a client's own re-publish to %RETRY%<group> past the group's limit goes to the DLQ; DELAY parks it
+    const routed = await applyRetrySendRule(ctx, header, request.version, built);
+    if ('code' in routed) return refuse(routed);
+    const msg = toScheduledMessage(routed, delayLevelsOf(ctx.config.messageDelayLevel), ctx.now());
     const result = await ctx.store.putMessage(msg);
     if (result.status !== 'PUT_OK' && result.status !== 'FLUSH_DISK_TIMEOUT') return refuse(putFailure(result));
     const extFields = regionFields();
