@@ -14,8 +14,8 @@ import { BrokerStatsSampler, createBrokerAdminHandlers } from './broker-admin.js
 import type { BrokerConfig } from './broker-config.js';
 import { type ClientServices, createClientServices } from './client-services.js';
 import type { BrokerContext, HandlerTable } from './context.js';
-import { type BrokerIdentity, NamesrvApi, splitNamesrvAddr } from './namesrv-api.js';
 import { parseDelayLevels } from './delay-levels.js';
+import { type BrokerIdentity, NamesrvApi, splitNamesrvAddr } from './namesrv-api.js';
 import { createSendBackHandlers } from './processors/send-back.js';
 import { createPullHandlers } from './pull.js';
 import { PullHoldService } from './pull-hold.js';
