@@ -233,7 +233,7 @@ export class SegmentedLog {
       this.kickScheduled = true;
       setImmediate(() => {
         this.kickScheduled = false;
-        this.drain().catch(() => undefined);
+        if (!this.writing) this.writing = this.writeLoop(behind.writeBatchBytes);
       });
     } else if (!this.kickTimer) {
       this.kickTimer = setTimeout(() => {
@@ -250,9 +250,11 @@ export class SegmentedLog {
     this.kickTimer = undefined;
   }
 
-  private async writeLoop(): Promise<void> {
+  /** Writes pending chunks in order; stops early once fewer than `minPending` bytes are left (write-behind). */
+  private async writeLoop(minPending = 0): Promise<void> {
     try {
       for (;;) {
+        if (minPending > 0 && this.unwrittenBytes < minPending) break;
         const c = this.chunks.find((x) => x.written < x.len);
         if (!c) break;
         const n = c.len - c.written;
