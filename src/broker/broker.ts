@@ -16,9 +16,13 @@ import { type ClientServices, createClientServices } from './client-services.js'
 import type { BrokerContext, HandlerTable } from './context.js';
 import { parseDelayLevels } from './delay-levels.js';
 import { type BrokerIdentity, NamesrvApi, splitNamesrvAddr } from './namesrv-api.js';
+import { lockHandlers } from './processors/lock.js';
+import { queryHandlers } from './processors/query.js';
+import { resetOffsetHandlers } from './processors/reset-offset.js';
 import { createSendBackHandlers } from './processors/send-back.js';
 import { createPullHandlers } from './pull.js';
 import { PullHoldService } from './pull-hold.js';
+import { RebalanceLockManager } from './rebalance-lock-manager.js';
 import { ScheduleMessageService } from './schedule-message-service.js';
 import { createSendHandlers } from './send.js';
 import { createTopicAdminHandlers } from './topic-admin.js';
@@ -78,6 +82,8 @@ export function expandHome(path: string): string {
 export class BrokerController {
   readonly config: BrokerConfig;
   readonly server: RemotingServer;
+  /** Orderly-consumption queue locks (LOCK_BATCH_MQ / UNLOCK_BATCH_MQ), lifetime rebalanceLockMaxLiveTime. */
+  readonly lockManager: RebalanceLockManager;
   private readonly logger: Logger;
   private readonly options: BrokerControllerOptions;
   private readonly now: () => number;
@@ -123,6 +129,11 @@ export class BrokerController {
         : createResponse(request, ResponseCode.SYSTEM_BUSY, { remark: 'broker is starting or shutting down' }),
     );
     this.namesrvClient = new RemotingClient({ logger: options.logger ?? silentLogger });
+    this.lockManager = new RebalanceLockManager({
+      lockMaxLiveTimeMs: this.config.rebalanceLockMaxLiveTime,
+      now: this.now,
+      logger: this.logger,
+    });
     this.namesrvApi = new NamesrvApi(this.namesrvClient, this.logger);
   }
 
@@ -264,6 +275,9 @@ export class BrokerController {
           if (keys.includes('brokerPermission')) void this.registerBrokerAll();
         }),
         clients.handlers,
+        lockHandlers(this.lockManager),
+        queryHandlers({ ctx, consumers: clients.consumers, consumerOffsets: clients.consumerOffsets }),
+        resetOffsetHandlers({ ctx, consumers: clients.consumers, consumerOffsets: clients.consumerOffsets }),
       ];
       for (const table of tables) for (const [code, handler] of table) this.server.registerHandler(code, handler);
       this.ready = true;

@@ -100,6 +100,14 @@ export class ConsumerOffsetManager implements ConsumerOffsets {
     return topics;
   }
 
+  /** Groups that have committed offsets on a topic (QUERY_TOPIC_CONSUME_BY_WHO). */
+  groupsOf(topic: string): string[] {
+    const prefix = `${topic}${KEY_SEPARATOR}`;
+    const groups: string[] = [];
+    for (const key of this.table.keys()) if (key.startsWith(prefix)) groups.push(key.slice(prefix.length));
+    return groups;
+  }
+
   /** Forgets every offset of a group (DELETE_SUBSCRIPTIONGROUP with cleanOffset). Returns how many topics. */
   removeGroup(group: string): number {
     let count = 0;
