@@ -28,7 +28,12 @@ export const storeConfigSchema = defineSchema({
   },
   flushIntervalCommitLog: { type: 'int', default: 500, min: 1, doc: 'ASYNC_FLUSH: CommitLog fdatasync period (ms)' },
   flushIntervalConsumeQueue: { type: 'int', default: 1000, min: 1, doc: 'ConsumeQueue and index flush period (ms)' },
-  flushCheckpointInterval: { type: 'int', default: 1000, min: 1, doc: 'Checkpoint write period (ms)' },
+  flushCheckpointInterval: {
+    type: 'int',
+    default: 1000,
+    min: 1,
+    doc: 'Accepted for compatibility: the checkpoint is written after each ConsumeQueue flush',
+  },
   syncFlushTimeout: { type: 'int', default: 5000, min: 1, doc: 'SYNC_FLUSH: FLUSH_DISK_TIMEOUT after this many ms' },
   fileReservedTime: { type: 'int', default: 72, min: 0, doc: 'Hours a CommitLog segment is kept after its last write' },
   deleteWhen: {
