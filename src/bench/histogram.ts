@@ -72,7 +72,9 @@ export class Histogram {
    */
   percentile(p: number): number {
     if (this.total === 0) return 0;
-    const rank = Math.max(1, Math.ceil((Math.min(100, Math.max(0, p)) / 100) * this.total));
+    // toPrecision: 99.9 / 100 * 1000 is 999.0000000000001 in floating point, which must rank 999, not 1000.
+    const exactRank = Number(((Math.min(100, Math.max(0, p)) / 100) * this.total).toPrecision(12));
+    const rank = Math.max(1, Math.ceil(exactRank));
     let seen = 0;
     for (let i = 0; i < BUCKET_COUNT; i++) {
       seen += this.counts[i]!;

@@ -73,6 +73,8 @@ export async function runBench(options: BenchOptions, hooks: RunHooks): Promise<
       : undefined;
   const namesrvAddr = options.namesrv ?? cluster!.namesrvAddr;
   const clusterLabel = cluster ? `local (child process, ${options.flush})` : `external ${namesrvAddr}`;
+  if (cluster)
+    hooks.onLine(`mqbench: local cluster pid ${cluster.pid}, NameServer ${namesrvAddr}, data in ${cluster.dataDir}`);
   const stats = new BenchStats();
   const runId = (Math.random() * 2 ** 32) >>> 0;
   const topics = topicNames(options);
