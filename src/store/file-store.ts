@@ -48,6 +48,11 @@ export interface FileStoreOptions {
   clock?: () => number;
   /** Disk use probe (ratio 0..1); injected by tests to simulate a full disk. */
   diskUsage?: DiskUsageProbe;
+  /**
+   * The ConsumeQueue tagsCode of a record re-dispatched by recovery when it is not the TAGS hash (the broker's
+   * delay service answers the delivery time for SCHEDULE_TOPIC_XXXX records); undefined = TAGS hash.
+   */
+  tagsCodeOf?: (topic: string, properties: Record<string, string>, storeTimestamp: number) => number | undefined;
 }
 
 const TOPIC_PATTERN = /^[%|a-zA-Z0-9_-]+$/;
@@ -89,6 +94,7 @@ export class FileStore implements MessageStore {
   private readonly validTopics = new Set<string>();
   private lastValidHost = '';
   private releaseLock: (() => void) | undefined;
+  private readonly tagsCodeOf: FileStoreOptions['tagsCodeOf'];
   private readonly counters = { putCount: 0, putBytes: 0, putFailures: 0, getCount: 0, getFoundCount: 0 };
 
   constructor(options: FileStoreOptions = {}) {
@@ -96,6 +102,7 @@ export class FileStore implements MessageStore {
     this.rootDir = expandHome(this.config.storePathRootDir);
     this.logger = (options.logger ?? silentLogger).child({ component: 'store' });
     this.clock = options.clock ?? Date.now;
+    this.tagsCodeOf = options.tagsCodeOf;
     this.storeHost = { host: this.config.brokerIP1, port: this.config.listenPort };
     if (!parseIp(this.storeHost.host)) {
       throw new RocketMQError('CONFIG_INVALID', `brokerIP1 ${this.storeHost.host} is not an IP address`);
@@ -619,7 +626,7 @@ export class FileStore implements MessageStore {
 
   private dispatchRecovered(rec: ScannedRecord): void {
     const props = rec.properties.length > 0 ? decodeProperties(rec.properties) : {};
-    const delayed = rec.topic === 'SCHEDULE_TOPIC_XXXX';
+    const special = this.tagsCodeOf?.(rec.topic, props, rec.storeTimestamp);
     this.dispatch(
       rec.topic,
       rec.queueId,
@@ -629,7 +636,7 @@ export class FileStore implements MessageStore {
       rec.size,
       rec.storeTimestamp,
       {
-        tagsCode: delayed ? rec.storeTimestamp : tagsHashCode(props[MessageConst.TAGS]),
+        tagsCode: special ?? tagsHashCode(props[MessageConst.TAGS]),
         keys: splitKeys(props[MessageConst.KEYS]),
         uniqKey: props[MessageConst.UNIQ_KEY],
       },

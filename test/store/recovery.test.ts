@@ -104,6 +104,40 @@ describe('recovery', () => {
     expect(await queueBodies(s)).toEqual(Array.from({ length: 120 }, (_, i) => `r${i}`));
   });
 
+  it('rebuilds special tagsCodes (delay topic delivery times) through the tagsCodeOf hook', async () => {
+    const root = tempDir();
+    dirs.push(root);
+    const s = newStore(root, {}, { clock: () => 5_000 });
+    await s.start();
+    const delayed = {
+      ...message('SCHEDULE_TOPIC_XXXX', 2, 'later'),
+      properties: 'DELAY\u00013\u0002',
+      tagsCode: 15_000,
+    };
+    await s.putMessage(delayed);
+    await s.shutdown();
+    fs.rmSync(path.join(root, 'store', 'consumequeue'), { recursive: true });
+    simulateCrash(root);
+    const r = newStore(
+      root,
+      {},
+      {
+        tagsCodeOf: (topic, props, storeTimestamp) =>
+          topic === 'SCHEDULE_TOPIC_XXXX' ? storeTimestamp + (Number(props.DELAY) * 10_000) / 3 : undefined,
+      },
+    );
+    await r.start();
+    open.push(r);
+    const codes: number[] = [];
+    await r.getMessage('g', 'SCHEDULE_TOPIC_XXXX', 2, 0, 10, 1 << 20, {
+      isMatchedByConsumeQueue: (code) => {
+        codes.push(code);
+        return true;
+      },
+    });
+    expect(codes).toEqual([15_000]);
+  });
+
   it('starts fast after a clean shutdown without rescanning the CommitLog', async () => {
     const root = tempDir();
     dirs.push(root);
