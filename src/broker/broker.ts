@@ -14,7 +14,7 @@ import { BrokerStatsSampler, createBrokerAdminHandlers } from './broker-admin.js
 import type { BrokerConfig } from './broker-config.js';
 import { type ClientServices, createClientServices } from './client-services.js';
 import type { BrokerContext, HandlerTable } from './context.js';
-import { parseDelayLevels } from './delay-levels.js';
+import { parseDelayLevels, scheduleTagsCodeOf } from './delay-levels.js';
 import { type BrokerIdentity, NamesrvApi, splitNamesrvAddr } from './namesrv-api.js';
 import { lockHandlers } from './processors/lock.js';
 import { queryHandlers } from './processors/query.js';
@@ -195,6 +195,8 @@ export class BrokerController {
               listenPort: storeHost.port,
             },
             logger: this.options.logger ?? silentLogger,
+            tagsCodeOf: (topic, props, storeTimestamp) =>
+              scheduleTagsCodeOf(topic, props, storeTimestamp, parseDelayLevels(this.config.messageDelayLevel)),
           });
       this.store = store;
       await store.start();

@@ -103,7 +103,12 @@ export function createPullHandlers(ctx: BrokerContext, hold: PullHoldService): H
     }
 
     const suspend = (header.sysFlag & PullSysFlag.SUSPEND) !== 0;
-    if (allowSuspend && (header.sysFlag & PullSysFlag.COMMIT_OFFSET) !== 0 && ctx.config.brokerRole !== 'SLAVE') {
+    if (
+      allowSuspend &&
+      (header.sysFlag & PullSysFlag.COMMIT_OFFSET) !== 0 &&
+      ctx.config.brokerRole !== 'SLAVE' &&
+      !ctx.consumers.isBroadcasting(header.consumerGroup)
+    ) {
       ctx.consumerOffsets.commit(
         rc.remoteAddress,
         header.consumerGroup,

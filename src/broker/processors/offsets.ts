@@ -71,7 +71,10 @@ function updateConsumerOffset(parts: ClientParts): RequestHandler {
     if (h.queueId < 0 || h.queueId >= queues) {
       throw new RocketMQError('INVALID_PARAMETER', `queueId ${h.queueId} is out of range [0, ${queues}) of ${h.topic}`);
     }
-    parts.consumerOffsets.commit(ctx.remoteAddress, h.consumerGroup, h.topic, h.queueId, h.commitOffset);
+    // a BROADCASTING group's offsets stay with its clients: never stored on the broker
+    if (!parts.consumers.isBroadcasting(h.consumerGroup)) {
+      parts.consumerOffsets.commit(ctx.remoteAddress, h.consumerGroup, h.topic, h.queueId, h.commitOffset);
+    }
     return createResponse(request, ResponseCode.SUCCESS);
   };
 }
