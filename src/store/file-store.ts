@@ -91,7 +91,8 @@ export class FileStore implements MessageStore {
   private logicsTimer: NodeJS.Timeout | undefined;
   private logicsChain: Promise<unknown> = Promise.resolve();
   private lastStoreTimestamp = 0;
-  private readonly validTopics = new Set<string>();
+  private readonly validTopics = new Map<string, number>();
+  private readonly storeHostV6: boolean;
   private lastValidHost = '';
   private releaseLock: (() => void) | undefined;
   private readonly tagsCodeOf: FileStoreOptions['tagsCodeOf'];
@@ -104,6 +105,7 @@ export class FileStore implements MessageStore {
     this.clock = options.clock ?? Date.now;
     this.tagsCodeOf = options.tagsCodeOf;
     this.storeHost = { host: this.config.brokerIP1, port: this.config.listenPort };
+    this.storeHostV6 = this.storeHost.host.includes(':');
     if (!parseIp(this.storeHost.host)) {
       throw new RocketMQError('CONFIG_INVALID', `brokerIP1 ${this.storeHost.host} is not an IP address`);
     }
@@ -471,26 +473,21 @@ export class FileStore implements MessageStore {
   }
 
   private append(msg: MessageToStore): PutResult {
-    const refused = (status: PutMessageStatus, remark: string): PutResult => {
-      this.counters.putFailures++;
-      return { status, remark, physicalOffset: -1, queueOffset: -1, size: 0, msgId: '', storeTimestamp: 0 };
-    };
-    if (!this.running) return refused('SERVICE_NOT_AVAILABLE', 'message store is not running');
+    if (!this.running) return this.refused('SERVICE_NOT_AVAILABLE', 'message store is not running');
     if (!this.retention.writable) {
-      return refused('SERVICE_NOT_AVAILABLE', `disk full: use ${(this.retention.diskRatio * 100).toFixed(1)}%`);
+      return this.refused('SERVICE_NOT_AVAILABLE', `disk full: use ${(this.retention.diskRatio * 100).toFixed(1)}%`);
     }
-    const illegal = this.validate(msg);
-    if (illegal) return refused(illegal[0], illegal[1]);
-    const topicBytes = Buffer.byteLength(msg.topic, 'utf8');
     const propsBytes = Buffer.byteLength(msg.properties, 'utf8');
+    const illegal = this.validate(msg, propsBytes);
+    if (illegal) return this.refused(illegal[0], illegal[1]);
     const size = recordSize(
-      topicBytes,
+      this.validTopics.get(msg.topic)!,
       msg.body.length,
       propsBytes,
       msg.bornHost.host.includes(':'),
-      this.storeHost.host.includes(':'),
+      this.storeHostV6,
     );
-    if (!this.commitLog.fits(size)) return refused('MESSAGE_ILLEGAL', `record of ${size} bytes exceeds a segment`);
+    if (!this.commitLog.fits(size)) return this.refused('MESSAGE_ILLEGAL', `record of ${size} bytes exceeds a segment`);
 
     const tranType = transactionType(msg.sysFlag);
     const toQueue =
@@ -546,12 +543,17 @@ export class FileStore implements MessageStore {
     return this.flusher.waitFor(end).then((ok) => (ok ? result : { ...result, status: 'FLUSH_DISK_TIMEOUT' }));
   }
 
-  /** Refusal reasons checked before anything is written. */
-  private validate(msg: MessageToStore): [PutMessageStatus, string] | undefined {
+  private refused(status: PutMessageStatus, remark: string): PutResult {
+    this.counters.putFailures++;
+    return { status, remark, physicalOffset: -1, queueOffset: -1, size: 0, msgId: '', storeTimestamp: 0 };
+  }
+
+  /** Refusal reasons checked before anything is written. Remembers valid topics with their UTF-8 length. */
+  private validate(msg: MessageToStore, propsBytes: number): [PutMessageStatus, string] | undefined {
     if (!this.validTopics.has(msg.topic)) {
       if (!isValidTopic(msg.topic)) return ['MESSAGE_ILLEGAL', `invalid topic name ${JSON.stringify(msg.topic)}`];
       if (this.validTopics.size > 100_000) this.validTopics.clear();
-      this.validTopics.add(msg.topic);
+      this.validTopics.set(msg.topic, Buffer.byteLength(msg.topic, 'utf8'));
     }
     if (msg.body.length > this.config.maxMessageSize) {
       return [
@@ -559,7 +561,7 @@ export class FileStore implements MessageStore {
         `body of ${msg.body.length} bytes exceeds maxMessageSize ${this.config.maxMessageSize}`,
       ];
     }
-    if (Buffer.byteLength(msg.properties, 'utf8') > MAX_SHORT_FIELD_BYTES) {
+    if (propsBytes > MAX_SHORT_FIELD_BYTES) {
       return ['PROPERTIES_SIZE_EXCEEDED', `properties exceed ${MAX_SHORT_FIELD_BYTES} bytes`];
     }
     if (!isInt32(msg.queueId) || msg.queueId < 0) return ['MESSAGE_ILLEGAL', `invalid queue id ${msg.queueId}`];
