@@ -14,7 +14,7 @@ import { BrokerStatsSampler, createBrokerAdminHandlers } from './broker-admin.js
 import type { BrokerConfig } from './broker-config.js';
 import { type ClientServices, createClientServices } from './client-services.js';
 import type { BrokerContext, HandlerTable } from './context.js';
-import { parseDelayLevels, scheduleTagsCodeOf } from './delay-levels.js';
+import { delayLevelsOf, parseDelayLevels, scheduleTagsCodeOf } from './delay-levels.js';
 import { type BrokerIdentity, NamesrvApi, splitNamesrvAddr } from './namesrv-api.js';
 import { lockHandlers } from './processors/lock.js';
 import { queryHandlers } from './processors/query.js';
@@ -196,7 +196,7 @@ export class BrokerController {
             },
             logger: this.options.logger ?? silentLogger,
             tagsCodeOf: (topic, props, storeTimestamp) =>
-              scheduleTagsCodeOf(topic, props, storeTimestamp, parseDelayLevels(this.config.messageDelayLevel)),
+              scheduleTagsCodeOf(topic, props, storeTimestamp, delayLevelsOf(this.config.messageDelayLevel)),
           });
       this.store = store;
       await store.start();

@@ -4,7 +4,7 @@ import type { CommitLog } from './commitlog.js';
 interface Waiter {
   offset: number;
   resolve: (flushed: boolean) => void;
-  timer: NodeJS.Timeout;
+  deadline: number;
 }
 
 /**
@@ -17,6 +17,8 @@ export class CommitLogFlusher {
   private waiters: Waiter[] = [];
   private running = false;
   private timer: NodeJS.Timeout | undefined;
+  /** One timer expires every overdue waiter (cheaper than a timer per put). */
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly commitLog: CommitLog,
@@ -39,17 +41,28 @@ export class CommitLogFlusher {
   waitFor(offset: number): Promise<boolean> {
     if (this.commitLog.flushedOffset >= offset) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const waiter: Waiter = {
-        offset,
-        resolve,
-        timer: setTimeout(() => {
-          this.waiters = this.waiters.filter((w) => w !== waiter);
-          resolve(false);
-        }, this.syncFlushTimeout),
-      };
-      this.waiters.push(waiter);
+      this.waiters.push({ offset, resolve, deadline: Date.now() + this.syncFlushTimeout });
+      if (!this.sweeper) {
+        const every = Math.max(1, Math.min(100, Math.floor(this.syncFlushTimeout / 4)));
+        this.sweeper = setInterval(() => this.expire(), every);
+        this.sweeper.unref();
+      }
       if (!this.running) void this.groupCommitLoop();
     });
+  }
+
+  private expire(): void {
+    const now = Date.now();
+    const still: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (w.deadline <= now) w.resolve(false);
+      else still.push(w);
+    }
+    this.waiters = still;
+    if (still.length === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 
   /** Stops the timer and answers the waiters after a last flush. */
@@ -58,6 +71,8 @@ export class CommitLogFlusher {
     this.timer = undefined;
     await this.commitLog.flush();
     this.release();
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 
   private async groupCommitLoop(): Promise<void> {
@@ -78,10 +93,8 @@ export class CommitLogFlusher {
     const flushed = this.commitLog.flushedOffset;
     const still: Waiter[] = [];
     for (const w of this.waiters) {
-      if (w.offset <= flushed) {
-        clearTimeout(w.timer);
-        w.resolve(true);
-      } else still.push(w);
+      if (w.offset <= flushed) w.resolve(true);
+      else still.push(w);
     }
     this.waiters = still;
   }
