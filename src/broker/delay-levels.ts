@@ -124,3 +124,18 @@ export function delayLevelsOf(text: string): readonly number[] {
   }
   return cachedLevels;
 }
+
+/**
+ * The ConsumeQueue tagsCode recovery gives a SCHEDULE_TOPIC_XXXX record (the FileStore `tagsCodeOf` hook): its
+ * delivery time from its DELAY level and store time. Undefined for other topics (the TAGS hash applies).
+ */
+export function scheduleTagsCodeOf(
+  topic: string,
+  properties: Record<string, string>,
+  storeTimestamp: number,
+  levels: readonly number[],
+): number | undefined {
+  if (topic !== RMQ_SYS_SCHEDULE_TOPIC) return undefined;
+  const level = Math.min(delayLevelOf(properties[MessageConst.DELAY]), levels.length);
+  return level > 0 ? deliverTimeOf(storeTimestamp, level, levels) : storeTimestamp;
+}
