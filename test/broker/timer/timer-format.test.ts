@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../../../src/common/errors.js';
 import {
   decodeTimerLogUnit,
   decodeWheelSlot,
@@ -11,6 +10,7 @@ import {
   TIMER_WHEEL_SLOT_SIZE,
   TimerMagic,
 } from '../../../src/broker/timer/timer-format.js';
+import { ProtocolError } from '../../../src/common/errors.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+|#[^\n]*/g, ''), 'hex');
 
