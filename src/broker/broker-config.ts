@@ -66,7 +66,11 @@ export const brokerConfigSchema = defineSchema({
     default: false,
     doc: 'A SLAVE serves pulls; otherwise it answers PULL_RETRY_IMMEDIATELY pointing at the master',
   },
-  enablePropertyFilter: { type: 'bool', default: false, doc: 'SQL92 filtering (not supported; must stay false)' },
+  enablePropertyFilter: {
+    type: 'bool',
+    default: false,
+    doc: 'SQL92 property filtering on pull and CHECK_CLIENT_CONFIG (docs/filters.md); off answers SQL92 with SYSTEM_ERROR',
+  },
   registerBrokerTimeoutMills: { type: 'int', default: 24000, min: 100, doc: 'Timeout of one REGISTER_BROKER (ms)' },
   registerNameServerPeriod: {
     type: 'int',

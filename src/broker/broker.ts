@@ -16,6 +16,7 @@ import { type ClientServices, createClientServices } from './client-services.js'
 import type { BrokerContext, HandlerTable } from './context.js';
 import { delayLevelsOf, parseDelayLevels, scheduleTagsCodeOf } from './delay-levels.js';
 import { type BrokerIdentity, NamesrvApi, splitNamesrvAddr } from './namesrv-api.js';
+import { checkClientConfigHandlers } from './processors/check-client-config.js';
 import { lockHandlers } from './processors/lock.js';
 import { queryHandlers } from './processors/query.js';
 import { resetOffsetHandlers } from './processors/reset-offset.js';
@@ -112,9 +113,6 @@ export class BrokerController {
     }
     if (this.config.brokerRole === 'SLAVE' && this.config.brokerId <= 0) {
       throw new RocketMQError('CONFIG_INVALID', 'a SLAVE broker needs brokerId > 0');
-    }
-    if (this.config.enablePropertyFilter) {
-      throw new RocketMQError('CONFIG_INVALID', 'enablePropertyFilter (SQL92 filtering) is not supported yet');
     }
     parseDelayLevels(this.config.messageDelayLevel);
     this.server = new RemotingServer({
@@ -277,6 +275,7 @@ export class BrokerController {
           if (keys.includes('brokerPermission')) void this.registerBrokerAll();
         }),
         clients.handlers,
+        checkClientConfigHandlers(() => this.config.enablePropertyFilter, this.logger),
         lockHandlers(this.lockManager),
         queryHandlers({ ctx, consumers: clients.consumers, consumerOffsets: clients.consumerOffsets }),
         resetOffsetHandlers({ ctx, consumers: clients.consumers, consumerOffsets: clients.consumerOffsets }),
