@@ -6,6 +6,7 @@ import { ResponseCode } from '../protocol/response-code.js';
 import type { GetMessageResult, MessageFilter } from '../store/message-store.js';
 import type { RequestContext, RequestHandler } from '../transport/dispatcher.js';
 import type { BrokerContext, HandlerTable, SubscriptionData } from './context.js';
+import { expressionSubscription, type PullFilterResult, propertyPullFilter } from './pull-filter.js';
 import type { PullHoldService } from './pull-hold.js';
 import { isReadable } from './topic-validator.js';
 
@@ -172,6 +173,7 @@ async function prepare(
   peer: string,
 ): Promise<Prepared> {
   const answer = (code: number, remark: string): Prepared => ({ answer: createResponse(request, code, { remark }) });
+  const filterAnswer = (r: PullFilterResult): Prepared => ('filter' in r ? r : answer(r.code, r.remark));
   if (!isReadable(ctx.config.brokerPermission)) {
     return answer(ResponseCode.NO_PERMISSION, `the broker[${ctx.brokerAddr}] pulling message is forbidden`);
   }
@@ -201,9 +203,10 @@ async function prepare(
 
   let sub: SubscriptionData | undefined;
   if ((header.sysFlag & PullSysFlag.SUBSCRIPTION) !== 0) {
-    const type = header.expressionType ?? EXPRESSION_TYPE_TAG;
+    const type = header.expressionType || EXPRESSION_TYPE_TAG;
     if (type !== EXPRESSION_TYPE_TAG) {
-      return answer(ResponseCode.SYSTEM_ERROR, `The broker does not support consumer to filter message by ${type}`);
+      const sql = expressionSubscription(header.topic, type, header.subscription, header.subVersion);
+      return filterAnswer(propertyPullFilter(sql, true, ctx.config.enablePropertyFilter));
     }
     sub = buildTagSubscription(header.topic, header.subscription, header.subVersion);
     if (!sub) return answer(ResponseCode.SUBSCRIPTION_PARSE_FAILED, "parse the consumer's subscription failed");
@@ -220,10 +223,7 @@ async function prepare(
       return answer(ResponseCode.SUBSCRIPTION_NOT_LATEST, "the consumer's subscription not latest");
     }
     if (sub.expressionType && sub.expressionType !== EXPRESSION_TYPE_TAG) {
-      return answer(
-        ResponseCode.SYSTEM_ERROR,
-        `The broker does not support consumer to filter message by ${sub.expressionType}`,
-      );
+      return filterAnswer(propertyPullFilter(sub, false, ctx.config.enablePropertyFilter));
     }
   }
   return { filter: createTagFilter(sub) };
