@@ -1,5 +1,6 @@
 /** Client management processors: HEART_BEAT, UNREGISTER_CLIENT, GET_CONSUMER_LIST_BY_GROUP (reference §3.6, §4.2). */
 import { ProtocolError, RocketMQError } from '../../common/errors.js';
+import { compileSql92, ExpressionType } from '../../filter/message-filter.js';
 import { createResponse, type RemotingCommand } from '../../protocol/command.js';
 import { parseJson } from '../../protocol/fastjson.js';
 import { GetConsumerListByGroupRequestHeader, UnregisterClientRequestHeader } from '../../protocol/headers/client.js';
@@ -143,6 +144,7 @@ function heartbeat(parts: ClientParts): RequestHandler {
         if (!known) subChanged = true;
         continue;
       }
+      if (parts.config.enablePropertyFilter) compileSql92Subscriptions(parts, consumer);
       const change = parts.consumers.register(
         consumer.groupName,
         channel,
@@ -157,6 +159,25 @@ function heartbeat(parts: ClientParts): RequestHandler {
       extFields: { IS_SUPPORT_HEART_BEAT_V2: 'true', IS_SUB_CHANGE: String(subChanged) },
     });
   };
+}
+
+/**
+ * Compiles a heartbeat's SQL92 subscriptions into the filter cache, as Java's ConsumerFilterManager registers them.
+ * A bad expression is logged and otherwise ignored here: the subscription is still registered, and pulls relying
+ * on it are answered FILTER_DATA_NOT_EXIST.
+ */
+function compileSql92Subscriptions(parts: ClientParts, consumer: ConsumerData): void {
+  for (const sub of consumer.subscriptionDataSet) {
+    if (sub.expressionType !== ExpressionType.SQL92) continue;
+    try {
+      compileSql92(sub.subString);
+    } catch (err) {
+      parts.logger.warn(
+        { group: consumer.groupName, topic: sub.topic, expression: sub.subString, err },
+        'heartbeat: SQL92 subscription does not compile; ignored for filtering',
+      );
+    }
+  }
 }
 
 function unregisterClient(parts: ClientParts): RequestHandler {
