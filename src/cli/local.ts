@@ -81,6 +81,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
         storePathRootDir: join(dataDir, 'broker'),
         autoCreateTopicEnable: true,
         autoCreateSubscriptionGroup: true,
+        enablePropertyFilter: true,
       }),
       logger,
     });
