@@ -9,6 +9,7 @@ import {
 } from '../common/config.js';
 import { storeConfigSchema } from '../store/config.js';
 import { DEFAULT_MESSAGE_DELAY_LEVEL } from './delay-levels.js';
+import { transactionConfigSchema } from './transaction/config.js';
 
 /**
  * Broker configuration: the keys of Java's BrokerConfig, NettyServerConfig and MessageStoreConfig that mean
@@ -17,6 +18,7 @@ import { DEFAULT_MESSAGE_DELAY_LEVEL } from './delay-levels.js';
  */
 export const brokerConfigSchema = defineSchema({
   ...storeConfigSchema,
+  ...transactionConfigSchema,
   brokerClusterName: { type: 'string', default: 'DefaultCluster', doc: 'Cluster this broker registers under' },
   brokerName: {
     type: 'string',

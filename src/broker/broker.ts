@@ -28,6 +28,8 @@ import { ScheduleMessageService } from './schedule-message-service.js';
 import { createSendHandlers } from './send.js';
 import { createTopicAdminHandlers } from './topic-admin.js';
 import { TopicConfigManager } from './topic-config-manager.js';
+import { createEndTransactionHandlers } from './transaction/end-transaction.js';
+import { TransactionService } from './transaction/transaction-service.js';
 
 /** Options of {@link BrokerController}. */
 export interface BrokerControllerOptions {
@@ -94,6 +96,7 @@ export class BrokerController {
   private store: MessageStore | undefined;
   private hold: PullHoldService | undefined;
   private schedule: ScheduleMessageService | undefined;
+  private transactions: TransactionService | undefined;
   private sampler: BrokerStatsSampler | undefined;
   private registerTimer: NodeJS.Timeout | undefined;
   private registering: Promise<void> | undefined;
@@ -151,6 +154,12 @@ export class BrokerController {
   get scheduleMessageService(): ScheduleMessageService {
     if (!this.schedule) throw new RocketMQError('SERVICE_NOT_AVAILABLE', 'the broker is not started');
     return this.schedule;
+  }
+
+  /** Transactional messages: END_TRANSACTION and the check-back (after start). */
+  get transactionService(): TransactionService {
+    if (!this.transactions) throw new RocketMQError('SERVICE_NOT_AVAILABLE', 'the broker is not started');
+    return this.transactions;
   }
 
   /** The client-management half (after start). */
@@ -261,6 +270,20 @@ export class BrokerController {
       });
       this.schedule = schedule;
       await schedule.start();
+      const transactions = new TransactionService({
+        config: this.config,
+        store,
+        logger: this.logger,
+        now: this.now,
+        storeHost,
+        brokerAddr,
+        consumerOffsets: clients.consumerOffsets,
+        topics,
+        findProducer: (group) => clients.producers.anyConnection(group),
+        invokeOneway: (connection, request) => this.server.invokeOneway(connection, request),
+      });
+      this.transactions = transactions;
+      await transactions.start();
       const bootTimestamp = this.now();
       this.sampler = new BrokerStatsSampler(() => store.stats(), this.now);
       this.sampler.start();
@@ -269,6 +292,7 @@ export class BrokerController {
         createSendHandlers(ctx, topics),
         createSendBackHandlers(ctx),
         schedule.handlers(),
+        createEndTransactionHandlers(transactions, () => this.config.brokerRole === 'SLAVE'),
         createPullHandlers(ctx, hold),
         createTopicAdminHandlers(ctx, topics),
         createBrokerAdminHandlers(ctx, this.sampler, bootTimestamp, (keys) => {
@@ -285,6 +309,7 @@ export class BrokerController {
     } catch (err) {
       await this.server.close(0);
       await this.schedule?.shutdown().catch(() => undefined);
+      await this.transactions?.shutdown().catch(() => undefined);
       await this.store?.shutdown().catch(() => undefined);
       throw err;
     }
@@ -361,6 +386,7 @@ export class BrokerController {
     this.sampler?.shutdown();
     await this.server.close(this.options.closeGraceMs ?? 5000);
     await this.schedule?.shutdown();
+    await this.transactions?.shutdown();
     this.ready = false;
     if (this.started) {
       await this.started.clients.shutdown();

@@ -25,6 +25,7 @@ import type { BrokerContext, HandlerTable, TopicConfig } from './context.js';
 import { delayLevelsOf, toScheduledMessage } from './delay-levels.js';
 import { applyRetrySendRule } from './processors/send-back.js';
 import { isRetryTopic, isSendForbiddenTopic, isWriteable, PermName, topicNameProblem } from './topic-validator.js';
+import { parkHalfMessage } from './transaction/half-message.js';
 
 /** The part of the topic table the send path needs (TopicConfigManager implements it). */
 export interface SendTopics {
@@ -126,7 +127,11 @@ export function createSendHandlers(ctx: BrokerContext, topics: SendTopics): Hand
     // a client's own re-publish to %RETRY%<group> past the group's limit goes to the DLQ; DELAY parks it
     const routed = await applyRetrySendRule(ctx, header, request.version, built);
     if ('code' in routed) return refuse(routed);
-    const msg = toScheduledMessage(routed, delayLevelsOf(ctx.config.messageDelayLevel), ctx.now());
+    // transactions (src/broker/transaction): a TRAN_MSG=true send is parked as a half message, never delayed
+    const parked = parkHalfMessage(ctx.config, ctx.brokerAddr, routed);
+    if ('code' in parked) return refuse(parked);
+    const msg =
+      parked !== routed ? parked : toScheduledMessage(routed, delayLevelsOf(ctx.config.messageDelayLevel), ctx.now());
     const result = await ctx.store.putMessage(msg);
     if (result.status !== 'PUT_OK' && result.status !== 'FLUSH_DISK_TIMEOUT') return refuse(putFailure(result));
     const extFields = regionFields();
