@@ -40,10 +40,18 @@ import {
   type TopicQueueStatus,
 } from './admin-bodies.js';
 import { ClientInstance, type ClientOptions } from './client-instance.js';
+import {
+  type DeadLetterQuery,
+  type DeadLetterSelection,
+  listDeadLetters,
+  type ResendResult,
+  resendDeadLetters,
+} from './dead-letters.js';
 import { withNamespace, withoutNamespace } from './namespace.js';
 import { MASTER_ID, type MessageQueue, Perm, type TopicRouteData } from './route.js';
 
 export type * from './admin-bodies.js';
+export type { DeadLetterQuery, DeadLetterSelection, ResendResult } from './dead-letters.js';
 
 /** Options of an {@link Admin}. */
 export interface AdminOptions extends ClientOptions {
@@ -414,6 +422,23 @@ export class Admin {
       }),
     );
     return perBroker.flat();
+  }
+
+  /**
+   * Dead letters of a consumer group (`%DLQ%<group>`), read with ordinary pulls: within a store-time range, at most
+   * `max` (default 1000), each with `topic` set to its original topic. A group without a DLQ has none.
+   */
+  listDeadLetters(group: string, query: DeadLetterQuery = {}): Promise<MessageExt[]> {
+    return listDeadLetters(this.client, group, query);
+  }
+
+  /**
+   * Re-sends dead letters of a group to their original topics, chosen by id (msgId or offset id) or by store-time
+   * range; they arrive as new messages (retry and DLQ properties stripped; body, tags, keys and user properties
+   * kept). Resolves with counts once every send is done.
+   */
+  resendDeadLetters(group: string, selection: DeadLetterSelection): Promise<ResendResult> {
+    return resendDeadLetters(this.client, group, selection);
   }
 
   /** Master addresses of the target: one broker, a cluster's masters, or every master. */
