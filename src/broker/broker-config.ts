@@ -9,6 +9,7 @@ import {
 } from '../common/config.js';
 import { storeConfigSchema } from '../store/config.js';
 import { DEFAULT_MESSAGE_DELAY_LEVEL } from './delay-levels.js';
+import { timerConfigSchema } from './timer/timer-config.js';
 import { transactionConfigSchema } from './transaction/config.js';
 
 /**
@@ -19,6 +20,7 @@ import { transactionConfigSchema } from './transaction/config.js';
 export const brokerConfigSchema = defineSchema({
   ...storeConfigSchema,
   ...transactionConfigSchema,
+  ...timerConfigSchema,
   brokerClusterName: { type: 'string', default: 'DefaultCluster', doc: 'Cluster this broker registers under' },
   brokerName: {
     type: 'string',

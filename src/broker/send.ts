@@ -24,6 +24,8 @@ import type { RequestContext, RequestHandler } from '../transport/dispatcher.js'
 import type { BrokerContext, HandlerTable, TopicConfig } from './context.js';
 import { delayLevelsOf, toScheduledMessage } from './delay-levels.js';
 import { applyRetrySendRule } from './processors/send-back.js';
+import { timerRulesOf } from './timer/timer-config.js';
+import { toTimerMessage } from './timer/timer-message.js';
 import { isRetryTopic, isSendForbiddenTopic, isWriteable, PermName, topicNameProblem } from './topic-validator.js';
 import { parkHalfMessage } from './transaction/half-message.js';
 
@@ -130,8 +132,11 @@ export function createSendHandlers(ctx: BrokerContext, topics: SendTopics): Hand
     // transactions (src/broker/transaction): a TRAN_MSG=true send is parked as a half message, never delayed
     const parked = parkHalfMessage(ctx.config, ctx.brokerAddr, routed);
     if ('code' in parked) return refuse(parked);
+    // timer messages (src/broker/timer): a future delivery time parks it in rmq_sys_wheel_timer; DELAY > 0 wins
+    const timed = parked !== routed ? parked : toTimerMessage(routed, timerRulesOf(ctx.config), ctx.now());
+    if ('code' in timed) return refuse(timed);
     const msg =
-      parked !== routed ? parked : toScheduledMessage(routed, delayLevelsOf(ctx.config.messageDelayLevel), ctx.now());
+      parked !== routed ? parked : toScheduledMessage(timed, delayLevelsOf(ctx.config.messageDelayLevel), ctx.now());
     const result = await ctx.store.putMessage(msg);
     if (result.status !== 'PUT_OK' && result.status !== 'FLUSH_DISK_TIMEOUT') return refuse(putFailure(result));
     const extFields = regionFields();

@@ -1,4 +1,5 @@
 import { type ConfigOf, defineSchema } from '../../common/config.js';
+import type { TimerRules } from './timer-message.js';
 
 /**
  * Timer-message keys of Java's MessageStoreConfig (reference §6.4, §6.11), spread into the broker schema so one
@@ -46,3 +47,12 @@ export const timerConfigSchema = defineSchema({
 
 /** The timer keys' values. */
 export type TimerConfig = ConfigOf<typeof timerConfigSchema>;
+
+/** The send-path rules from the config. */
+export function timerRulesOf(config: TimerConfig): TimerRules {
+  return {
+    enable: config.timerWheelEnable,
+    maxDelaySec: config.timerMaxDelaySec,
+    precisionMs: config.timerPrecisionMs,
+  };
+}
