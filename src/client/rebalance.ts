@@ -164,7 +164,11 @@ export class Rebalancer {
       toAdd = added.filter((mq) => locked.has(mqKey(mq)));
     }
     for (const mq of toAdd) {
-      if (this.stopped) return;
+      if (this.stopped) {
+        // locked while the consumer stops: count it as owned so that the final unlock releases it
+        this.owned.set(mqKey(mq), mq);
+        continue;
+      }
       try {
         if (await this.deps.addQueue(mq)) this.owned.set(mqKey(mq), mq);
       } catch (err) {
