@@ -51,6 +51,7 @@ const TABLE: [string, MsgName[]][] = [
   // boolean
   ['flag = TRUE', ['m1']],
   ['flag = FALSE', ['m2']], // Boolean.valueOf('FALSE') is false
+  ['TRUE = flag', ['m1']], // symmetric (Java fails this comparison: see docs/filters.md)
   ['flag', []], // a property alone is true only for a boolean value, and properties are strings
   ['TRUE', ['m1', 'm2', 'empty', 'text']],
   ['FALSE', []],
