@@ -26,6 +26,7 @@ import { PullHoldService } from './pull-hold.js';
 import { RebalanceLockManager } from './rebalance-lock-manager.js';
 import { ScheduleMessageService } from './schedule-message-service.js';
 import { createSendHandlers } from './send.js';
+import { TimerMessageService } from './timer/timer-message-service.js';
 import { createTopicAdminHandlers } from './topic-admin.js';
 import { TopicConfigManager } from './topic-config-manager.js';
 import { createEndTransactionHandlers } from './transaction/end-transaction.js';
@@ -97,6 +98,7 @@ export class BrokerController {
   private hold: PullHoldService | undefined;
   private schedule: ScheduleMessageService | undefined;
   private transactions: TransactionService | undefined;
+  private timer: TimerMessageService | undefined;
   private sampler: BrokerStatsSampler | undefined;
   private registerTimer: NodeJS.Timeout | undefined;
   private registering: Promise<void> | undefined;
@@ -154,6 +156,11 @@ export class BrokerController {
   get scheduleMessageService(): ScheduleMessageService {
     if (!this.schedule) throw new RocketMQError('SERVICE_NOT_AVAILABLE', 'the broker is not started');
     return this.schedule;
+  }
+
+  /** Timer messages (after start; undefined when timerWheelEnable is false). */
+  get timerMessageService(): TimerMessageService | undefined {
+    return this.timer;
   }
 
   /** Transactional messages: END_TRANSACTION and the check-back (after start). */
@@ -284,6 +291,17 @@ export class BrokerController {
       });
       this.transactions = transactions;
       await transactions.start();
+      if (this.config.timerWheelEnable) {
+        this.timer = new TimerMessageService({
+          store,
+          rootDir,
+          config: this.config,
+          fileReservedTimeHours: this.config.fileReservedTime,
+          logger: this.logger,
+          now: this.now,
+        });
+        await this.timer.start();
+      }
       const bootTimestamp = this.now();
       this.sampler = new BrokerStatsSampler(() => store.stats(), this.now);
       this.sampler.start();
@@ -310,6 +328,7 @@ export class BrokerController {
       await this.server.close(0);
       await this.schedule?.shutdown().catch(() => undefined);
       await this.transactions?.shutdown().catch(() => undefined);
+      await this.timer?.shutdown().catch(() => undefined);
       await this.store?.shutdown().catch(() => undefined);
       throw err;
     }
@@ -387,6 +406,7 @@ export class BrokerController {
     await this.server.close(this.options.closeGraceMs ?? 5000);
     await this.schedule?.shutdown();
     await this.transactions?.shutdown();
+    await this.timer?.shutdown();
     this.ready = false;
     if (this.started) {
       await this.started.clients.shutdown();
