@@ -2,6 +2,9 @@
  * The TypeScript client against the real broker for queries, offset reset and orderly locks: Admin.viewMessage /
  * queryMessageById / queryMessagesByKey / resetOffsetByTime, and orderly PushConsumers holding broker locks.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Admin } from '../../../src/client/admin.js';
 import type { PushConsumer } from '../../../src/client/push-consumer.js';
@@ -133,4 +136,40 @@ describe('orderly PushConsumers and the broker queue locks', () => {
     await consumers[1]!.shutdown();
     expect([0, 1, 2, 3].map((q) => locks.owner('OGroup', mq(q)))).toEqual([undefined, undefined, undefined, undefined]);
   }, 30_000);
+});
+
+describe('BROADCASTING PushConsumers against the broker', () => {
+  it('each member gets every message, shows as BROADCASTING, and the broker stores no offsets', async () => {
+    const offsetDir = await mkdtemp(join(tmpdir(), 'broadcast-offsets-'));
+    try {
+      await cluster.createTopic('BTopic', 2);
+      const seen = [new Set<string>(), new Set<string>()];
+      const members = [0, 1].map((i) => {
+        const c = cluster.consumer({
+          consumerGroup: 'BGroup',
+          messageModel: 'BROADCASTING',
+          consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
+          instanceName: `broadcast-${i}`,
+          localOffsetStoreDir: offsetDir,
+        });
+        c.subscribe('BTopic').onMessage((msg) => {
+          seen[i]!.add(msg.body.toString());
+        });
+        return c;
+      });
+      for (const c of members) await c.start();
+      const producer = await cluster.producer();
+      for (let i = 0; i < 10; i++) await producer.send({ topic: 'BTopic', body: `b${i}` });
+      await waitFor(() => seen.every((s) => s.size === 10), 10_000, 'all ten at both members');
+
+      const connection = await admin.consumerConnections('BGroup');
+      expect(connection.messageModel).toBe('BROADCASTING');
+      expect(connection.connections).toHaveLength(2);
+      await new Promise((r) => setTimeout(r, 400)); // a client offset persist round
+      expect(cluster.broker.broker.clientServices.consumerOffsets.offsetsOf('BGroup', 'BTopic').size).toBe(0);
+      for (const c of members) await c.shutdown();
+    } finally {
+      await rm(offsetDir, { recursive: true, force: true });
+    }
+  });
 });
