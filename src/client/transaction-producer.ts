@@ -17,7 +17,7 @@ import { RequestCode } from '../protocol/request-code.js';
 import type { RequestContext } from '../transport/dispatcher.js';
 import type { Message, SendResult } from './message.js';
 import { withoutNamespace } from './namespace.js';
-import { Producer, type ProducerOptions, type SendOptions } from './producer.js';
+import { AUTO_CREATE_TOPIC_KEY, Producer, type ProducerOptions, type SendOptions } from './producer.js';
 
 /** The outcome of a local transaction: commit, roll back, or let the broker ask again later. */
 export type LocalTransactionState = 'COMMIT' | 'ROLLBACK' | 'UNKNOWN';
@@ -55,9 +55,11 @@ function describe(err: unknown): string {
  */
 export class TransactionProducer extends Producer {
   private readonly listener: TransactionListener;
+  private readonly createTopicKey: string;
 
   constructor(options: TransactionProducerOptions) {
     super(options);
+    this.createTopicKey = options.createTopicKey ?? AUTO_CREATE_TOPIC_KEY;
     this.listener = {
       executeLocalTransaction: options.executeLocalTransaction,
       checkLocalTransaction: options.checkLocalTransaction,
@@ -66,6 +68,22 @@ export class TransactionProducer extends Producer {
       void this.answerCheck(request.extFields, request.body, ctx);
       return undefined;
     });
+  }
+
+  /**
+   * Starts like a Producer, then learns the brokers of the auto-create template topic (TBW102) and heartbeats them
+   * at once, as Java producers do: a restarted producer must be known to the brokers holding its half messages
+   * before it sends anything, or their check-backs find no producer of the group.
+   */
+  override async start(): Promise<void> {
+    await super.start();
+    this.client.subscribeRouteTopic(this.createTopicKey);
+    try {
+      await this.client.getTopicRoute(this.createTopicKey);
+      await this.client.sendHeartbeatToAllBrokers();
+    } catch (err) {
+      this.logger.debug({ err, topic: this.createTopicKey }, 'no template route yet: brokers learn of us on send');
+    }
   }
 
   /**
