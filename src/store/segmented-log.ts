@@ -252,6 +252,9 @@ export class SegmentedLog {
 
   /** Writes pending chunks in order; stops early once fewer than `minPending` bytes are left (write-behind). */
   private async writeLoop(minPending = 0): Promise<void> {
+    // Yield first: a loop that ended synchronously would clear `writing` in `finally` before the caller stored this
+    // promise there, leaving a settled promise in `writing` forever (no more writes, drain() spinning in microtasks).
+    await Promise.resolve();
     try {
       for (;;) {
         if (minPending > 0 && this.unwrittenBytes < minPending) break;
