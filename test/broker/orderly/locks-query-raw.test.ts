@@ -284,3 +284,61 @@ describe('QUERY_TOPIC_CONSUME_BY_WHO and QUERY_CONSUME_TIME_SPAN', () => {
     expect(noTopic.code).toBe(ResponseCode.SYSTEM_ERROR);
   });
 });
+
+describe('bad input to every code of this family', () => {
+  it('random ext fields and bodies get a typed error response, never a dropped request (fuzz)', async () => {
+    const codes = [
+      RequestCode.QUERY_MESSAGE,
+      RequestCode.VIEW_MESSAGE_BY_ID,
+      RequestCode.QUERY_TOPIC_CONSUME_BY_WHO,
+      RequestCode.QUERY_CONSUME_TIME_SPAN,
+      RequestCode.INVOKE_BROKER_TO_RESET_OFFSET,
+      RequestCode.CLONE_GROUP_OFFSET,
+      RequestCode.LOCK_BATCH_MQ,
+      RequestCode.UNLOCK_BATCH_MQ,
+    ];
+    const allowed = new Set<number>([
+      ResponseCode.SUCCESS,
+      ResponseCode.SYSTEM_ERROR,
+      ResponseCode.QUERY_NOT_FOUND,
+      ResponseCode.TOPIC_NOT_EXIST,
+      ResponseCode.INVALID_PARAMETER,
+    ]);
+    const field = fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.integer().map(String),
+      fc.constantFrom('-1', 'true', TOPIC),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...codes),
+        fc.dictionary(
+          fc.constantFrom(
+            'topic',
+            'key',
+            'maxNum',
+            'beginTimestamp',
+            'endTimestamp',
+            'offset',
+            'group',
+            'queueId',
+            'timestamp',
+            'isForce',
+            'srcGroup',
+            'destGroup',
+            '_UNIQUE_KEY_QUERY',
+          ),
+          field,
+        ),
+        fc.option(fc.uint8Array({ maxLength: 48 }), { nil: undefined }),
+        async (code, extFields, body) => {
+          const response = await tb.invoke(
+            createRequest(code, { extFields, body: body === undefined ? undefined : Buffer.from(body) }),
+          );
+          expect(allowed.has(response.code)).toBe(true);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
