@@ -14,7 +14,7 @@ import { stringifyJson } from '../protocol/fastjson.js';
 import { decodeRecord, type MessageRecord } from '../protocol/message/record.js';
 import { RequestCode } from '../protocol/request-code.js';
 import { ResponseCode } from '../protocol/response-code.js';
-import type { MessageStore } from '../store/message-store.js';
+import type { MessageStore, PutMessageStatus } from '../store/message-store.js';
 import type { RequestHandler } from '../transport/dispatcher.js';
 import type { HandlerTable } from './context.js';
 import { restoreScheduledMessage } from './delay-levels.js';
@@ -43,6 +43,8 @@ const SCHEDULE_GROUP = 'SCHEDULE_SERVICE';
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 /** Longest single sleep; longer waits re-arm (setTimeout takes 32-bit delays). */
 const MAX_SLEEP_MS = 3_600_000;
+/** Put outcomes a retry cannot fix: the message is skipped rather than blocking its level. */
+const PERMANENT_PUT_FAILURES: ReadonlySet<PutMessageStatus> = new Set(['MESSAGE_ILLEGAL', 'PROPERTIES_SIZE_EXCEEDED']);
 /** Pause after a failed put before the level tries again. */
 const RETRY_AFTER_FAILURE_MS = 1000;
 
@@ -239,7 +241,9 @@ export class ScheduleMessageService {
       const msg = restoreScheduledMessage(rec);
       if (msg) {
         const put = await store.putMessage(msg);
-        if (put.status !== 'PUT_OK' && put.status !== 'FLUSH_DISK_TIMEOUT') {
+        if (PERMANENT_PUT_FAILURES.has(put.status)) {
+          this.options.logger.error({ level, status: put.status, remark: put.remark }, 'delayed message dropped');
+        } else if (put.status !== 'PUT_OK' && put.status !== 'FLUSH_DISK_TIMEOUT') {
           this.options.logger.warn({ level, status: put.status, remark: put.remark }, 'delayed message put failed');
           return this.now() + RETRY_AFTER_FAILURE_MS;
         }

@@ -82,6 +82,18 @@ describe('delay levels over the wire', () => {
     expect((parseJson(body) as { offsetTable: Record<string, number> }).offsetTable['2']).toBe(1);
   });
 
+  it('GET_ALL_DELAY_OFFSET ignores stray header fields and body, answering the offset table', async () => {
+    const res = await b.invoke(
+      createRequest(RequestCode.GET_ALL_DELAY_OFFSET, {
+        extFields: { x: '\u0000', offset: '-1' },
+        body: Buffer.from([1, 2]),
+      }),
+    );
+    expect(res.code).toBe(ResponseCode.SUCCESS);
+    const table = (parseJson(res.body!.toString()) as { offsetTable: Record<string, number> }).offsetTable;
+    expect(Object.keys(table)).toHaveLength(6);
+  });
+
   it('caps a level beyond the table to the last level', async () => {
     await b.invoke(sendRequest('DelayCap', 'x', { props: { DELAY: '99' } }));
     expect(await pullAll(b, 'SCHEDULE_TOPIC_XXXX', 5)).toHaveLength(1);
