@@ -12,6 +12,19 @@ import { type BenchStats, bodyTemplate, errorKey, nowMs, readStamp, stampBody } 
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Shutting down against a broker that stopped answering would wait out one request timeout per queue. */
+const SHUTDOWN_CAP_MS = 10_000;
+
+/** Waits for `work`, at most `ms` (a timer that does not keep the process alive). */
+function atMost(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const cap = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  return Promise.race([work.then(() => undefined), cap]).finally(() => clearTimeout(timer));
+}
+
 /** The topic names of a run: `<prefix>-0` … `<prefix>-(topics-1)`. */
 export function topicNames(options: Pick<BenchOptions, 'topics' | 'topicPrefix'>): string[] {
   return Array.from({ length: options.topics }, (_, i) => `${options.topicPrefix}-${i}`);
@@ -143,7 +156,7 @@ export class ProducerGroup {
   }
 
   async shutdown(): Promise<void> {
-    await Promise.all(this.producers.map((p) => p.shutdown().catch(() => undefined)));
+    await atMost(Promise.all(this.producers.map((p) => p.shutdown().catch(() => undefined))), SHUTDOWN_CAP_MS);
   }
 }
 
@@ -192,6 +205,6 @@ export class ConsumerGroup {
   }
 
   async shutdown(): Promise<void> {
-    await Promise.all(this.consumers.map((c) => c.shutdown().catch(() => undefined)));
+    await atMost(Promise.all(this.consumers.map((c) => c.shutdown().catch(() => undefined))), SHUTDOWN_CAP_MS);
   }
 }

@@ -57,7 +57,9 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const { file, execArgv, cwd } = childCommand();
   const flush = options.flush === 'SYNC_FLUSH' ? 'sync' : 'async';
-  const child = spawn(process.execPath, [...execArgv, file, '--data-dir', dataDir, '--flush', flush], {
+  // Extra node flags for the child, e.g. MQBENCH_CLUSTER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const extra = (process.env.MQBENCH_CLUSTER_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+  const child = spawn(process.execPath, [...extra, ...execArgv, file, '--data-dir', dataDir, '--flush', flush], {
     cwd,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
