@@ -307,7 +307,7 @@ export class BrokerController {
       this.sampler.start();
 
       const tables: HandlerTable[] = [
-        createSendHandlers(ctx, topics),
+        createSendHandlers(ctx, topics, (group) => !this.lockManager.isLockAllExpired(group)),
         createSendBackHandlers(ctx),
         schedule.handlers(),
         createEndTransactionHandlers(transactions, () => this.config.brokerRole === 'SLAVE'),

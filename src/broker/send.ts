@@ -60,7 +60,12 @@ interface Refusal {
  * topics, auto-creation from the template, perms, queue id), appends through the store and answers with the offset
  * message id, queue and offset plus the MSG_REGION / TRACE_ON ext fields Java clients require.
  */
-export function createSendHandlers(ctx: BrokerContext, topics: SendTopics): HandlerTable {
+export function createSendHandlers(
+  ctx: BrokerContext,
+  topics: SendTopics,
+  /** Whether a consumer group holds a live orderly queue lock (its retries then go straight to the DLQ). */
+  orderlyLocked?: (group: string) => boolean,
+): HandlerTable {
   const extras = {
     region: ctx.config.regionId,
     traceOn: String(ctx.config.traceOn),
@@ -127,7 +132,7 @@ export function createSendHandlers(ctx: BrokerContext, topics: SendTopics): Hand
     const built = toStore(ctx, header, queueId, sysFlag, bornHost, body, header.flag, header.properties ?? '');
     if ('code' in built) return refuse(built);
     // a client's own re-publish to %RETRY%<group> past the group's limit goes to the DLQ; DELAY parks it
-    const routed = await applyRetrySendRule(ctx, header, request.version, built);
+    const routed = await applyRetrySendRule(ctx, header, request.version, built, orderlyLocked);
     if ('code' in routed) return refuse(routed);
     // transactions (src/broker/transaction): a TRAN_MSG=true send is parked as a half message, never delayed
     const parked = parkHalfMessage(ctx.config, ctx.brokerAddr, routed);

@@ -263,4 +263,17 @@ describe('group checks', () => {
     expect(header.code).toBe(ResponseCode.SUCCESS);
     expect(await pullAll(b, '%DLQ%RG', 0)).toHaveLength(2);
   });
+
+  it('a group holding a live orderly queue lock has its %RETRY% sends go straight to the DLQ', async () => {
+    const groups = b.broker.clientServices.subscriptionGroups;
+    await groups.upsert(defaultSubscriptionGroupConfig('OG'));
+    const first = await b.invoke(sendRequest('%RETRY%OG', 'unlocked', { reconsumeTimes: 0 }));
+    expect(first.code).toBe(ResponseCode.SUCCESS);
+    expect(await pullAll(b, '%DLQ%OG', 0)).toEqual([]);
+    b.broker.lockManager.tryLockBatch('OG', [{ topic: 'Ordered', brokerName: 'broker-a', queueId: 0 }], 'client-1');
+    const locked = await b.invoke(sendRequest('%RETRY%OG', 'locked', { reconsumeTimes: 0 }));
+    expect(locked.code).toBe(ResponseCode.SUCCESS);
+    const dead = await pullAll(b, '%DLQ%OG', 0);
+    expect(dead.map((r) => r.body.toString())).toEqual(['locked']);
+  });
 });

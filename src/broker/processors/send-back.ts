@@ -135,21 +135,23 @@ export function createSendBackHandlers(ctx: BrokerContext): HandlerTable {
 
 /**
  * The send path's rule for messages a client re-publishes to `%RETRY%<group>` (the fallback when send-back fails):
- * the group must exist; past its retry limit (the header's when V3_4_9+) the message goes to `%DLQ%<group>` with
- * DELAY cleared. Other topics pass through unchanged.
+ * the group must exist; past its retry limit (the header's when V3_4_9+), or while the group holds a live orderly
+ * queue lock (`orderlyLocked`, Java's isLockAllExpired check), the message goes to `%DLQ%<group>` with DELAY
+ * cleared. Other topics pass through unchanged.
  */
 export async function applyRetrySendRule(
   ctx: BrokerContext,
   header: SendMessageRequestHeader,
   requestVersion: number,
   msg: MessageToStore,
+  orderlyLocked?: (group: string) => boolean,
 ): Promise<MessageToStore | SendBackRefusal> {
   if (!msg.topic.startsWith(RETRY_GROUP_TOPIC_PREFIX)) return msg;
   const groupName = msg.topic.slice(RETRY_GROUP_TOPIC_PREFIX.length);
   const group = await findGroup(ctx, groupName);
   if ('code' in group) return group;
   const max = effectiveMaxReconsumeTimes(group.retryMaxTimes, requestVersion, header.maxReconsumeTimes);
-  if (!retrySendGoesToDlq(header.reconsumeTimes ?? 0, max)) return msg;
+  if (!retrySendGoesToDlq(header.reconsumeTimes ?? 0, max) && !orderlyLocked?.(groupName)) return msg;
   const dlq = await dlqTopic(ctx, groupName);
   if (typeof dlq !== 'string') return dlq;
   const props = decodeProperties(msg.properties);
