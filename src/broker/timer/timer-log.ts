@@ -17,8 +17,8 @@ import {
   type TimerLogUnit,
 } from './timer-format.js';
 
-/** Bytes of one cached read block. */
-const BLOCK_SIZE = 64 * 1024;
+/** Bytes of one cached read block: a whole number of units (unit positions in a file are multiples of 52). */
+const BLOCK_SIZE = TIMER_LOG_UNIT_SIZE * 1260;
 /** Blocks kept (4 MiB). */
 const MAX_BLOCKS = 64;
 /** Bytes read per step of a sequential scan. */

@@ -23,7 +23,7 @@ import { decodeRecord } from '../../protocol/message/record.js';
 import type { MessageStore, MessageToStore } from '../../store/message-store.js';
 import { loadTimerCheckpoint, saveTimerCheckpoint } from './timer-checkpoint.js';
 import type { TimerConfig } from './timer-config.js';
-import { javaStringHash, TIMER_LOG_UNIT_SIZE, TimerMagic } from './timer-format.js';
+import { javaStringHash, TIMER_LOG_UNIT_SIZE, type TimerLogUnit, TimerMagic } from './timer-format.js';
 import { type PositionedUnit, TimerLog } from './timer-log.js';
 import { restoreTimerMessage, rollTimerMessage, TIMER_TOPIC, timerOutMsOf, timerSlotMs } from './timer-message.js';
 import { TimerWheel } from './timer-wheel.js';
@@ -356,7 +356,15 @@ export class TimerMessageService {
       const units: TakenUnit[] = [];
       let pos = entry.lastPos;
       for (let i = 0; i < entry.num && pos >= 0; i++) {
-        const unit = await this.log.read(pos);
+        let unit: TimerLogUnit;
+        try {
+          unit = await this.log.read(pos);
+        } catch (err) {
+          // a damaged chain must not stall every later tick: deliver what was read, log the rest as lost
+          this.counters.lost += entry.num - units.length;
+          this.options.logger.error({ err, slotMs, pos }, 'timer slot chain unreadable; rest of the slot lost');
+          break;
+        }
         if (unit.writeTimeMs + unit.delayedTime !== slotMs) {
           this.options.logger.warn({ slotMs, pos }, 'timer slot chain leaves its slot; stopping the walk');
           break;
