@@ -78,8 +78,12 @@ async function putTimed(rig: Rig, topic: string, body: string, deliverMs: number
 }
 
 async function bodiesIn(store: FileStore, topic: string, queueId = 1): Promise<string[]> {
-  const res = await store.getMessage('G', topic, queueId, 0, 1000, 64 * 1024 * 1024);
-  return res.messages.map((m) => decodeRecord(m).body.toString());
+  const out: string[] = [];
+  for (;;) {
+    const res = await store.getMessage('G', topic, queueId, out.length, 1000, 64 * 1024 * 1024);
+    if (res.messages.length === 0) return out;
+    for (const m of res.messages) out.push(decodeRecord(m).body.toString());
+  }
 }
 
 async function drain(rig: Rig): Promise<void> {
@@ -132,6 +136,17 @@ describe('TimerMessageService', () => {
     expect(statSync(join(rig.root, 'store', 'timerwheel')).size).toBe(0); // written at the first flush
     await rig.timer.flush();
     expect(statSync(join(rig.root, 'store', 'timerwheel')).size).toBe(2 * 7 * 86_400 * 32);
+  });
+
+  it('walks a slot chain across read blocks (3000 units in one tick, 1 MiB timer log files)', async () => {
+    const rig = await startRig(undefined, undefined, { mappedFileSizeTimerLog: 1024 * 1024 });
+    const bodies = Array.from({ length: 3000 }, (_, i) => `n${i}`);
+    for (const b of bodies) await putTimed(rig, 'Big', b, T0 + 4000);
+    await drain(rig);
+    rig.clock.now = T0 + 4000;
+    expect(await rig.timer.dequeueDue()).toBe(3000);
+    expect(await bodiesIn(rig.store, 'Big')).toEqual(bodies);
+    expect(rig.timer.stats()).toMatchObject({ delivered: 3000, lost: 0, pending: 0 });
   });
 
   it('puts a message that enqueues after its tick was taken into the next tick', async () => {
