@@ -11,6 +11,8 @@ export const INDEX_SLOT_SIZE = 4;
 /** Bytes of one index item. */
 export const INDEX_ITEM_SIZE = 20;
 const SLOT_PAGE = 4096;
+/** Dirty slot pages at most this many pages apart are written together. */
+const SLOT_RUN_GAP = 16;
 const ITEMS_PER_PENDING_CHUNK = 4096;
 
 /** The 40-byte IndexFile header. */
@@ -248,12 +250,13 @@ export class IndexFile {
       }
       const slots = this.slots;
       if (slots) {
-        // Runs of adjacent dirty pages go out as one write straight from the slot image.
+        // Dirty pages less than SLOT_RUN_GAP pages apart go out as one write straight from the slot image (the
+        // clean pages in between are rewritten as they are): few large writes rather than thousands of small ones.
         const pages = [...this.dirtyPages].sort((a, b) => a - b);
         this.dirtyPages.clear();
         for (let i = 0; i < pages.length; ) {
           let j = i;
-          while (j + 1 < pages.length && pages[j + 1] === pages[j]! + 1) j++;
+          while (j + 1 < pages.length && pages[j + 1]! - pages[j]! <= SLOT_RUN_GAP) j++;
           const from = pages[i]! * SLOT_PAGE;
           const to = Math.min((pages[j]! + 1) * SLOT_PAGE, slots.length);
           await writeFully(this.fd, slots, from, to - from, INDEX_HEADER_SIZE + from);

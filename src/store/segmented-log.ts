@@ -166,9 +166,12 @@ export class SegmentedLog {
     return next;
   }
 
-  /** Writes what is pending (no fdatasync). */
-  async drain(): Promise<void> {
-    while (this.chunks.some((c) => c.written < c.len)) {
+  /**
+   * Writes (no fdatasync) everything appended before `upTo` (default: now). Appends made meanwhile are not waited
+   * for, so a drain ends even under a continuous stream of appends.
+   */
+  async drain(upTo = this.writePos): Promise<void> {
+    while (this.hasUnwrittenBefore(upTo)) {
       if (!this.writing) this.writing = this.writeLoop();
       await this.writing;
       if (this.failure) throw this.failure;
@@ -217,7 +220,7 @@ export class SegmentedLog {
   private async flushOnce(): Promise<number> {
     const target = this.writePos;
     if (target <= this.flushedPos) return this.flushedPos;
-    await this.drain();
+    await this.drain(target);
     const from = this.flushedPos;
     const touched = this.segments.filter((s) => s.endOffset > from && s.fromOffset < target);
     await Promise.all(touched.map((s) => datasync(s.fd)));
@@ -250,17 +253,21 @@ export class SegmentedLog {
     this.kickTimer = undefined;
   }
 
-  /** Writes pending chunks in order; stops early once fewer than `minPending` bytes are left (write-behind). */
+  /**
+   * Writes pending chunks in order, up to the tail as it is when the loop starts (never chasing later appends);
+   * stops early once fewer than `minPending` bytes are left (write-behind).
+   */
   private async writeLoop(minPending = 0): Promise<void> {
     // Yield first: a loop that ended synchronously would clear `writing` in `finally` before the caller stored this
     // promise there, leaving a settled promise in `writing` forever (no more writes, drain() spinning in microtasks).
     await Promise.resolve();
+    const upTo = this.writePos;
     try {
       for (;;) {
         if (minPending > 0 && this.unwrittenBytes < minPending) break;
         const c = this.chunks.find((x) => x.written < x.len);
-        if (!c) break;
-        const n = c.len - c.written;
+        if (!c || c.start + c.written >= upTo) break;
+        const n = Math.min(c.len, upTo - c.start) - c.written;
         await writeFully(c.segment.fd, c.buf, c.written, n, c.start - c.segment.fromOffset + c.written);
         c.written += n;
         this.unwrittenBytes -= n;
@@ -271,6 +278,14 @@ export class SegmentedLog {
     } finally {
       this.writing = null;
     }
+  }
+
+  private hasUnwrittenBefore(upTo: number): boolean {
+    for (const c of this.chunks) {
+      if (c.start >= upTo) return false;
+      if (c.written < Math.min(c.len, upTo - c.start)) return true;
+    }
+    return false;
   }
 
   private trimCache(): void {
