@@ -40,6 +40,8 @@ import { loadTransactionState, type TransactionState } from './transaction-state
 /** The config keys the service reads (BrokerConfig has them). */
 export interface TransactionServiceConfig {
   brokerName: string;
+  /** A SLAVE never checks back (its master does). */
+  brokerRole: string;
   transactionTimeOut: number;
   transactionCheckInterval: number;
   transactionCheckMax: number;
@@ -93,10 +95,14 @@ export class TransactionService implements CheckPassHost {
     this.logger = options.logger.child({ component: 'transaction' });
   }
 
-  /** Loads the state from the store and committed offsets, then checks back every transactionCheckInterval. */
+  /**
+   * Loads the state from the store and committed offsets, then checks back every transactionCheckInterval (a master
+   * only).
+   */
   async start(): Promise<void> {
     this.stateLoading = loadTransactionState(this.options.store, this.options.consumerOffsets, this.logger);
     this.state = await this.stateLoading;
+    if (this.options.config.brokerRole === 'SLAVE') return;
     this.timer = setInterval(() => void this.checkNow(), this.options.config.transactionCheckInterval);
     this.timer.unref();
   }
@@ -119,7 +125,7 @@ export class TransactionService implements CheckPassHost {
   /** Runs one check pass now, or joins the one running. */
   checkNow(): Promise<CheckPassStats> {
     if (this.pass) return this.pass;
-    if (this.stopped || !this.state) {
+    if (this.stopped || !this.state || this.options.config.brokerRole === 'SLAVE') {
       return Promise.resolve({ scanned: 0, checked: 0, renewed: 0, discarded: 0, skipped: 0 });
     }
     const state = this.state;

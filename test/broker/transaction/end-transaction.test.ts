@@ -195,12 +195,14 @@ describe('END_TRANSACTION', () => {
     expect(await pull('TxTopic', 1)).toEqual([]);
   });
 
-  it('a slave answers SLAVE_NOT_AVAILABLE', async () => {
+  it('a slave answers SLAVE_NOT_AVAILABLE and runs no check pass', async () => {
     await b.close();
     b = await startTestBroker({ brokerRole: 'SLAVE', brokerId: 1 });
     const res = await b.invoke(
       endRequest({ queueOffset: '0', msgId: '7F00000100002A9F0000000000000000' }, TransactionResolution.COMMIT),
     );
     expect(res.code).toBe(ResponseCode.SLAVE_NOT_AVAILABLE);
+    // and it never checks back (its master does)
+    expect((await b.broker.transactionService.checkNow()).scanned).toBe(0);
   });
 });
