@@ -180,7 +180,9 @@ export class ConsumerGroup {
         namesrvAddr: this.namesrvAddr,
         consumerGroup: `${this.options.topicPrefix}_consumer`,
         instanceName: `mqbench-c${i}-${process.pid}`,
-        consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET',
+        // A backlog must be read from its start: for a new group the broker answers offset 0 only while the queue's
+        // first message is still in memory (as Java does), else the group would start at the end of the backlog.
+        consumeFromWhere: this.options.backlog ? 'CONSUME_FROM_FIRST_OFFSET' : 'CONSUME_FROM_LAST_OFFSET',
         concurrency: 64,
         logger: this.logger,
       });

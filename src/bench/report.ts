@@ -2,6 +2,7 @@
  * What mqbench prints: the per-second progress line, the final text report, and the result object (the `--json`
  * line).
  */
+import type { CpuFigures } from './cpu.js';
 import type { LatencySummary } from './histogram.js';
 import type { BenchOptions } from './options.js';
 import type { IntervalFigures } from './stats.js';
@@ -55,6 +56,8 @@ export interface BenchResult {
   /** Failed messages by error code (RocketMQError code, or status:<SendStatus>). */
   errors: Record<string, number>;
   errorCount: number;
+  /** CPU used in the measured window (client = this process; broker = the local cluster child). */
+  cpu?: CpuFigures;
   drain?: DrainFigures;
 }
 
@@ -99,6 +102,15 @@ export function formatReport(r: BenchResult): string {
     latencyLine('publish latency', r.publishLatencyMs),
     latencyLine('end-to-end latency', r.endToEndLatencyMs),
   ];
+  if (r.cpu) {
+    const broker =
+      r.cpu.brokerSeconds === undefined
+        ? 'broker not measured (external cluster)'
+        : `broker ${r.cpu.brokerSeconds.toFixed(2)} s (${r.cpu.brokerUsPerMsg} µs/msg)`;
+    lines.push(
+      `cpu in the window: client ${r.cpu.clientSeconds.toFixed(2)} s (${r.cpu.clientUsPerMsg} µs/msg), ${broker}`,
+    );
+  }
   if (r.drain) {
     lines.push(
       `backlog drain: ${int(r.drain.messages)} msgs in ${r.drain.seconds.toFixed(2)} s = ${int(r.drain.tps)} msgs/s` +

@@ -5,6 +5,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { pino } from 'pino';
 import type { Logger } from '../common/logger.js';
+import { type CpuFigures, CpuWindow } from './cpu.js';
 import { ConsumerGroup, createTopics, ProducerGroup, SendPacer, topicNames } from './load.js';
 import { startLocalCluster } from './local-cluster.js';
 import type { BenchOptions } from './options.js';
@@ -88,6 +89,8 @@ export async function runBench(options: BenchOptions, hooks: RunHooks): Promise<
   );
   let loadavgStart = loadavg();
   let drain: DrainFigures | undefined;
+  let cpuWindow: CpuWindow | undefined;
+  let cpu: CpuFigures | undefined;
   try {
     hooks.onLine(`mqbench: ${clusterLabel}; creating ${topics.length} topic(s) x ${options.queues} queues`);
     await createTopics(namesrvAddr, topics, options.queues, logger);
@@ -97,6 +100,7 @@ export async function runBench(options: BenchOptions, hooks: RunHooks): Promise<
     if (options.backlog) {
       phase = 'produce';
       stats.beginMeasure();
+      cpuWindow = new CpuWindow(cluster?.pid);
       if (options.messages > 0) await Promise.race([producers.finished(), sleep(options.duration * 1000, signal)]);
       else await sleep(options.duration * 1000, signal);
     } else {
@@ -104,9 +108,11 @@ export async function runBench(options: BenchOptions, hooks: RunHooks): Promise<
       await sleep(options.warmup * 1000, signal);
       phase = 'measure';
       stats.beginMeasure();
+      cpuWindow = new CpuWindow(cluster?.pid);
       await Promise.race([producers.finished(), sleep(options.duration * 1000, signal)]);
     }
     stats.endMeasure();
+    cpu = cpuWindow?.end(stats.measuredSent);
     pacer.stopped = true;
     phase = 'stop';
     await producers.finished();
@@ -154,6 +160,7 @@ export async function runBench(options: BenchOptions, hooks: RunHooks): Promise<
     endToEndLatencyMs: stats.endToEnd.summaryMs(),
     errors,
     errorCount: Object.values(errors).reduce((a, b) => a + b, 0),
+    ...(cpu ? { cpu } : {}),
     ...(drain ? { drain } : {}),
   };
 }

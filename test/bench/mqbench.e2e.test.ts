@@ -94,6 +94,9 @@ describe('mqbench end to end (own cluster in a child process)', () => {
     expect(result.endToEndLatencyMs.count).toBeGreaterThan(0);
     expect(result.publishLatencyMs.p99).toBeGreaterThanOrEqual(result.publishLatencyMs.p50);
     expect(result.loadavgEnd).toHaveLength(3);
+    expect(result.cpu!.clientSeconds).toBeGreaterThan(0);
+    expect(result.cpu!.brokerSeconds).toBeGreaterThanOrEqual(0);
+    expect(run.stdout).toContain('cpu in the window: client');
     expect(await exists(dataDirOf(run.stdout))).toBe(false);
   }, 60_000);
 
