@@ -3,6 +3,8 @@
  * connection: the CHECK_TRANSACTION_STATE it receives, renewed copies, and END_TRANSACTION for old and new copies of
  * one transaction publishing it once.
  */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRequest, type RemotingCommand } from '../../../src/protocol/command.js';
 import {
@@ -22,8 +24,9 @@ import { pullRequest, sendRequest, startTestBroker, type TestBroker } from '../b
 let b: TestBroker;
 let checks: RemotingCommand[];
 
-beforeEach(async () => {
-  b = await startTestBroker({ transactionCheckInterval: 3_600_000, transactionTimeOut: 6000 });
+/** Starts the broker (on `dir` when given) with a raw producer of group TXG connected that records checks. */
+async function startWithProducer(dir?: string): Promise<void> {
+  b = await startTestBroker({ transactionCheckInterval: 3_600_000, transactionTimeOut: 6000 }, dir);
   checks = [];
   b.client.registerHandler(RequestCode.CHECK_TRANSACTION_STATE, (request) => {
     checks.push(request);
@@ -36,6 +39,10 @@ beforeEach(async () => {
   });
   const res = await b.invoke(createRequest(RequestCode.HEART_BEAT, { body: Buffer.from(heartbeat) }));
   expect(res.code).toBe(ResponseCode.SUCCESS);
+}
+
+beforeEach(async () => {
+  await startWithProducer();
 });
 afterEach(async () => {
   await b.close();
@@ -173,5 +180,39 @@ describe('check-back', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(checks).toEqual([]);
     expect(await published()).toEqual([]);
+  });
+
+  it('after a crash that lost the progress offsets, publishes each transaction once and still resolves the open one', async () => {
+    const a = await sendHalf('a');
+    await sendHalf('b');
+    await checkLater();
+    await until('two checks', () => checks.length === 2);
+    const aCopy = CheckTransactionStateRequestHeader.decode(checks[0]?.extFields);
+    expect((await end(aCopy.tranStateTableOffset, aCopy.commitLogOffset, TransactionResolution.COMMIT)).code).toBe(
+      ResponseCode.SUCCESS,
+    );
+    expect(a.queueOffset).toBe('0');
+    // "crash": the store survives, the committed offsets of CID_RMQ_SYS_TRANS were never flushed
+    const dir = b.dir;
+    await b.close(true);
+    await rm(join(dir, 'store', 'config', 'consumerOffset.json'), { force: true });
+    await startWithProducer(dir);
+    expect(b.broker.transactionService.transactionState.halfProgress).toBe(0);
+
+    await checkLater();
+    await until('checks for b', () => checks.length === 2);
+    const headers = checks.map((c) => CheckTransactionStateRequestHeader.decode(c.extFields));
+    // both the first copy of b and its renewed copy were renewed again: two copies of one transaction
+    const originals = checks.map(
+      (c) => decodeProperties(decodeMessageForCheck(c.body ?? Buffer.alloc(0)).properties).TRAN_PREPARED_QUEUE_OFFSET,
+    );
+    expect(originals).toEqual(['1', '1']);
+    for (const h of headers) {
+      await end(h.tranStateTableOffset, h.commitLogOffset, TransactionResolution.COMMIT);
+    }
+    expect((await published()).sort()).toEqual(['a', 'b']);
+    await checkLater();
+    expect(checks.length).toBe(2);
+    expect((await published()).sort()).toEqual(['a', 'b']);
   });
 });
