@@ -21,6 +21,8 @@ import {
 const BLOCK_SIZE = TIMER_LOG_UNIT_SIZE * 1260;
 /** Blocks kept (4 MiB). */
 const MAX_BLOCKS = 64;
+/** Bytes of one read of {@link TimerLog.range} (whole units, ~1 MiB). */
+const RANGE_CHUNK = TIMER_LOG_UNIT_SIZE * 20_000;
 /** Bytes read per step of a sequential scan. */
 const SCAN_CHUNK = 4 * 1024 * 1024;
 
@@ -178,6 +180,31 @@ export class TimerLog {
       if (this.blocks.size > MAX_BLOCKS) this.blocks.delete(this.blocks.keys().next().value as number);
     }
     return decodeTimerLogUnit(block, offset - blockOffset);
+  }
+
+  /** The units in [from, to), in order, in batches of large reads (skipping file tails). */
+  async *range(from: number, to: number): AsyncGenerator<PositionedUnit[]> {
+    const buf = Buffer.alloc(RANGE_CHUNK);
+    let pos = from;
+    while (pos < to) {
+      const start = this.fileStartOf(pos);
+      const usableEnd = start + this.usable;
+      if (pos >= usableEnd) {
+        pos = start + this.fileSize;
+        continue;
+      }
+      const file = this.files.get(start);
+      if (!file) throw new Error(`timer log position ${pos} is not in any file`);
+      const want = Math.min(buf.length, Math.min(to, usableEnd) - pos);
+      const { bytesRead } = await file.handle.read(buf, 0, want, pos - start);
+      const whole = bytesRead - (bytesRead % TIMER_LOG_UNIT_SIZE);
+      if (whole === 0) throw new Error(`timer log ends early at ${pos}`);
+      const out: PositionedUnit[] = [];
+      for (let at = 0; at < whole; at += TIMER_LOG_UNIT_SIZE)
+        out.push({ pos: pos + at, unit: decodeTimerLogUnit(buf, at) });
+      yield out;
+      pos += whole;
+    }
   }
 
   /** Calls `visit` for every unit in [minPos, end), in order; stops at a blank marker or a short tail per file. */

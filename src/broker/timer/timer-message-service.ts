@@ -26,7 +26,7 @@ import type { TimerConfig } from './timer-config.js';
 import { javaStringHash, TIMER_LOG_UNIT_SIZE, type TimerLogUnit, TimerMagic } from './timer-format.js';
 import { type PositionedUnit, TimerLog } from './timer-log.js';
 import { restoreTimerMessage, rollTimerMessage, TIMER_TOPIC, timerOutMsOf, timerSlotMs } from './timer-message.js';
-import { TimerWheel } from './timer-wheel.js';
+import { TimerWheel, type WheelEntry } from './timer-wheel.js';
 
 /** Options of {@link TimerMessageService}. */
 export interface TimerMessageServiceOptions {
@@ -69,6 +69,8 @@ const ENQUEUE_BATCH = 512;
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 const DELIVER_CHUNK = 256;
 const RETRY_AFTER_FAILURE_MS = 1000;
+/** A slot whose units span at most this many times their number of log units is read forward, not walked. */
+const DENSE_FACTOR = 4;
 
 /** A unit taken from a slot for delivery. */
 interface TakenUnit {
@@ -326,59 +328,88 @@ export class TimerMessageService {
       });
   }
 
-  /** Takes and delivers every tick that has ended by now. Resolves with the number of messages put. */
+  /** Takes and delivers every tick that has ended by now. Resolves with the number of units handled. */
   async dequeueDue(): Promise<number> {
     let put = 0;
     while (!this.stopped) {
-      const taken = await this.withLock(() => this.takeNextDueSlot());
+      const taken = await this.withLock(async () => this.takeNextDueSlot());
       if (!taken) {
         this.deliveredUpToMs = this.readSlotMs;
         break;
       }
-      const done = await this.deliverUnits(taken.units);
-      put += taken.units.length;
+      let done = true;
+      for await (const units of this.unitsOf(taken.slotMs, taken.entry)) {
+        put += units.length;
+        if (!(await this.deliverUnits(units))) {
+          done = false;
+          break;
+        }
+      }
       if (!done) break;
       this.deliveredUpToMs = taken.slotMs + this.precision;
     }
     return put;
   }
 
-  /** Advances past ended ticks until one has units; takes them (oldest first) and empties its slot. */
-  private async takeNextDueSlot(): Promise<{ slotMs: number; units: TakenUnit[] } | undefined> {
+  /** Advances past ended ticks until one has units; empties that slot and hands it over. */
+  private takeNextDueSlot(): { slotMs: number; entry: WheelEntry } | undefined {
     const now = this.now();
     while (this.readSlotMs + this.precision <= now) {
       const slotMs = this.readSlotMs;
       const entry = this.wheel.get(slotMs);
-      if (!entry) {
-        this.readSlotMs += this.precision;
-        continue;
+      this.readSlotMs += this.precision;
+      if (!entry) continue;
+      this.wheel.clear(slotMs);
+      this.counters.pending -= entry.num;
+      return { slotMs, entry };
+    }
+    return undefined;
+  }
+
+  /**
+   * A taken slot's units, oldest first, in chunks. When they lie dense in the log (a burst sent together) the range
+   * from the first to the last is read forward in large reads and delivery starts with the first chunk; otherwise
+   * the chain is walked backwards from the last unit and reversed. An unreadable log part is logged as lost rather
+   * than stalling every later tick.
+   */
+  private async *unitsOf(slotMs: number, entry: WheelEntry): AsyncGenerator<TakenUnit[]> {
+    const belongs = (unit: TimerLogUnit) =>
+      unit.writeTimeMs + unit.delayedTime === slotMs && (unit.magic & TimerMagic.DELETE) === 0;
+    const take = (unit: TimerLogUnit): TakenUnit => ({
+      magic: unit.magic,
+      writeTimeMs: unit.writeTimeMs,
+      commitLogOffset: unit.commitLogOffset,
+    });
+    let found = 0;
+    try {
+      const span = (entry.lastPos - entry.firstPos) / TIMER_LOG_UNIT_SIZE + 1;
+      if (span <= entry.num * DENSE_FACTOR) {
+        for await (const batch of this.log.range(entry.firstPos, entry.lastPos + TIMER_LOG_UNIT_SIZE)) {
+          const units: TakenUnit[] = [];
+          for (const { unit } of batch) if (belongs(unit)) units.push(take(unit));
+          found += units.length;
+          if (units.length > 0) yield units;
+        }
+        return;
       }
       const units: TakenUnit[] = [];
       let pos = entry.lastPos;
       for (let i = 0; i < entry.num && pos >= 0; i++) {
-        let unit: TimerLogUnit;
-        try {
-          unit = await this.log.read(pos);
-        } catch (err) {
-          // a damaged chain must not stall every later tick: deliver what was read, log the rest as lost
-          this.counters.lost += entry.num - units.length;
-          this.options.logger.error({ err, slotMs, pos }, 'timer slot chain unreadable; rest of the slot lost');
-          break;
-        }
-        if (unit.writeTimeMs + unit.delayedTime !== slotMs) {
+        const unit = await this.log.read(pos);
+        if (!belongs(unit)) {
           this.options.logger.warn({ slotMs, pos }, 'timer slot chain leaves its slot; stopping the walk');
           break;
         }
-        units.push({ magic: unit.magic, writeTimeMs: unit.writeTimeMs, commitLogOffset: unit.commitLogOffset });
+        units.push(take(unit));
         pos = unit.prevPos;
       }
       units.reverse();
-      this.wheel.clear(slotMs);
-      this.counters.pending -= entry.num;
-      this.readSlotMs += this.precision;
-      return { slotMs, units };
+      found = units.length;
+      yield units;
+    } catch (err) {
+      this.counters.lost += Math.max(0, entry.num - found);
+      this.options.logger.error({ err, slotMs }, 'timer slot unreadable; its remaining timers are lost');
     }
-    return undefined;
   }
 
   /** Re-puts the units' messages (or rolls them). False when stopped before all went out. */

@@ -149,6 +149,23 @@ describe('TimerMessageService', () => {
     expect(rig.timer.stats()).toMatchObject({ delivered: 3000, lost: 0, pending: 0 });
   });
 
+  it('walks the chain of a slot whose units are spread out in the log', async () => {
+    const rig = await startRig(undefined, undefined, { mappedFileSizeTimerLog: 1024 * 1024 });
+    const expected: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      await putTimed(rig, 'Sparse', `s${i}`, T0 + 3000);
+      expected.push(`s${i}`);
+      for (let k = 0; k < 30; k++) await putTimed(rig, 'Other', `o${i}-${k}`, T0 + 9000);
+    }
+    await drain(rig);
+    rig.clock.now = T0 + 3000;
+    expect(await rig.timer.dequeueDue()).toBe(5);
+    expect(await bodiesIn(rig.store, 'Sparse')).toEqual(expected);
+    expect(await bodiesIn(rig.store, 'Other')).toEqual([]);
+    rig.clock.now = T0 + 9000;
+    expect(await rig.timer.dequeueDue()).toBe(150);
+  });
+
   it('puts a message that enqueues after its tick was taken into the next tick', async () => {
     const rig = await startRig();
     await putTimed(rig, 'Late', 'x', T0 + 2000);
