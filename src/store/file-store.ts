@@ -90,6 +90,8 @@ export class FileStore implements MessageStore {
   private running = false;
   private logicsTimer: NodeJS.Timeout | undefined;
   private logicsChain: Promise<unknown> = Promise.resolve();
+  /** A ConsumeQueue/index/checkpoint flush waiting to start, shared by callers arriving meanwhile. */
+  private queuedLogics: Promise<void> | null = null;
   private lastStoreTimestamp = 0;
   private readonly validTopics = new Map<string, number>();
   private readonly storeHostV6: boolean;
@@ -450,7 +452,9 @@ export class FileStore implements MessageStore {
 
   /** Flushes ConsumeQueues and index, then writes the checkpoint. */
   flushLogics(): Promise<void> {
+    if (this.queuedLogics) return this.queuedLogics;
     const run = this.logicsChain.then(async () => {
+      this.queuedLogics = null;
       const dispatched = this.commitLog.maxOffset;
       const commitLogFlushed = this.commitLog.flushedOffset;
       const storeTime = this.lastStoreTimestamp;
@@ -468,6 +472,7 @@ export class FileStore implements MessageStore {
       };
       await this.checkpointFile.write(cp);
     });
+    this.queuedLogics = run;
     this.logicsChain = run.catch((err) => this.logger.error({ err }, 'consume queue / index flush failed'));
     return run;
   }

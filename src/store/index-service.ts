@@ -12,6 +12,8 @@ export class IndexService {
   private files: IndexFile[] = [];
   private readonly unflushed = new Set<IndexFile>();
   private flushChain: Promise<unknown> = Promise.resolve();
+  /** A flush waiting to start, shared by callers arriving meanwhile. */
+  private queuedFlush: Promise<void> | null = null;
 
   constructor(
     rootDir: string,
@@ -89,11 +91,14 @@ export class IndexService {
 
   /** Flushes every file with unwritten changes. */
   flush(): Promise<void> {
+    if (this.queuedFlush) return this.queuedFlush;
     const run = this.flushChain.then(async () => {
+      this.queuedFlush = null;
       const files = [...this.unflushed];
       this.unflushed.clear();
       for (const f of files) await f.flush();
     });
+    this.queuedFlush = run;
     this.flushChain = run.catch(() => undefined);
     return run;
   }

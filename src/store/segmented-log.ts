@@ -51,6 +51,7 @@ export class SegmentedLog {
   private kickScheduled = false;
   private kickTimer: NodeJS.Timeout | undefined;
   private flushChain: Promise<unknown> = Promise.resolve();
+  private queuedFlush: Promise<number> | null = null;
   private failure: Error | undefined;
 
   constructor(dir: string, options: SegmentedLogOptions) {
@@ -159,9 +160,17 @@ export class SegmentedLog {
     return first !== undefined && pos >= first.start;
   }
 
-  /** Makes everything appended before this call durable; resolves with the durable offset. */
+  /**
+   * Makes everything appended before this call durable; resolves with the durable offset. At most one flush runs
+   * and one waits: callers arriving while one waits share it (its target is taken when it starts).
+   */
   flush(): Promise<number> {
-    const next = this.flushChain.then(() => this.flushOnce());
+    if (this.queuedFlush) return this.queuedFlush;
+    const next = this.flushChain.then(() => {
+      this.queuedFlush = null;
+      return this.flushOnce();
+    });
+    this.queuedFlush = next;
     this.flushChain = next.catch(() => undefined);
     return next;
   }
