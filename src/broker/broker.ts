@@ -158,7 +158,7 @@ export class BrokerController {
     return this.schedule;
   }
 
-  /** Timer messages (after start; undefined when timerWheelEnable is false). */
+  /** Timer messages (after start; undefined when timerWheelEnable is false or on a SLAVE). */
   get timerMessageService(): TimerMessageService | undefined {
     return this.timer;
   }
@@ -291,7 +291,7 @@ export class BrokerController {
       });
       this.transactions = transactions;
       await transactions.start();
-      if (this.config.timerWheelEnable) {
+      if (this.config.timerWheelEnable && this.config.brokerRole !== 'SLAVE') {
         this.timer = new TimerMessageService({
           store,
           rootDir,
