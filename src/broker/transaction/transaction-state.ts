@@ -116,10 +116,18 @@ export class TransactionState {
     return { opEntries: this.opEntries.length, copies: this.copies.size, finished: this.finished.size };
   }
 
-  /** Writes both progress offsets as consumer offsets of CID_RMQ_SYS_TRANS (persisted with the others). */
+  /**
+   * Writes both progress offsets as consumer offsets of CID_RMQ_SYS_TRANS (persisted with the others). A broker that
+   * never saw a transaction writes nothing.
+   */
   saveProgress(offsets: ConsumerOffsets, brokerAddr: string): void {
-    offsets.commit(brokerAddr, TRANSACTION_GROUP, RMQ_SYS_TRANS_HALF_TOPIC, HALF_QUEUE_ID, this.halfProgress);
-    offsets.commit(brokerAddr, TRANSACTION_GROUP, RMQ_SYS_TRANS_OP_HALF_TOPIC, HALF_QUEUE_ID, this.opProgress);
+    for (const [topic, progress] of [
+      [RMQ_SYS_TRANS_HALF_TOPIC, this.halfProgress],
+      [RMQ_SYS_TRANS_OP_HALF_TOPIC, this.opProgress],
+    ] as const) {
+      if (progress === 0 && offsets.query(TRANSACTION_GROUP, topic, HALF_QUEUE_ID) < 0) continue;
+      offsets.commit(brokerAddr, TRANSACTION_GROUP, topic, HALF_QUEUE_ID, progress);
+    }
   }
 }
 

@@ -203,4 +203,20 @@ describe('TransactionState', () => {
     state.unmarkFinished([20]);
     expect(state.isFinished(20, 20)).toBe(false);
   });
+
+  it('saves progress as CID_RMQ_SYS_TRANS offsets, and nothing for a broker that never saw a transaction', () => {
+    const table = new Map<string, number>();
+    const offsets = {
+      query: (group: string, topic: string, queueId: number) => table.get(`${group}/${topic}/${queueId}`) ?? -1,
+      commit: (_host: string, group: string, topic: string, queueId: number, offset: number) => {
+        table.set(`${group}/${topic}/${queueId}`, offset);
+      },
+    };
+    const state = new TransactionState();
+    state.saveProgress(offsets, 'b:1');
+    expect(table.size).toBe(0);
+    state.advanceHalf(3);
+    state.saveProgress(offsets, 'b:1');
+    expect([...table]).toEqual([['CID_RMQ_SYS_TRANS/RMQ_SYS_TRANS_HALF_TOPIC/0', 3]]);
+  });
 });
