@@ -377,7 +377,14 @@ export class FileStore implements MessageStore {
     begin: number,
     end: number,
   ): Promise<QueryMessageResult> {
-    const offsets = await this.index.query(topic, key, maxNum, begin, end);
+    let offsets: number[];
+    try {
+      offsets = await this.index.query(topic, key, maxNum, begin, end);
+    } catch (err) {
+      // An index file removed by retention under the lookup: answer what remains next time.
+      this.logger.warn({ err }, 'index lookup failed');
+      offsets = [];
+    }
     const messages: Buffer[] = [];
     for (const off of offsets) {
       const bytes = await this.getRecordBytes(off);
@@ -668,7 +675,14 @@ export class FileStore implements MessageStore {
     const wanted: { phyOffset: number; size: number; queueOffset: number }[] = [];
     // First the ConsumeQueue: which entries to fetch (limits and the tags filter), without touching the CommitLog.
     outer: while (next < cq.maxOffset && scanned < maxScan && wanted.length < maxMsgNums) {
-      const entries = await cq.readEntries(next, Math.min(maxScan - scanned, cq.maxOffset - next));
+      let entries: Buffer;
+      try {
+        entries = await cq.readEntries(next, Math.min(maxScan - scanned, cq.maxOffset - next));
+      } catch {
+        // The file went away under the read (retention): report what was found so far.
+        missing = true;
+        break;
+      }
       if (entries.length === 0) break;
       for (let at = 0; at < entries.length; at += CQ_ENTRY_SIZE) {
         const e = decodeConsumeQueueEntry(entries, at);
@@ -724,9 +738,9 @@ export class FileStore implements MessageStore {
   }
 
   private async storeTimeAt(cq: ConsumeQueue, logicOffset: number): Promise<number | undefined> {
-    const e = await cq.entryAt(logicOffset);
-    if (!e || e.size === CQ_BLANK_SIZE || e.size < RECORD_FIXED_SIZE) return undefined;
     try {
+      const e = await cq.entryAt(logicOffset);
+      if (!e || e.size === CQ_BLANK_SIZE || e.size < RECORD_FIXED_SIZE) return undefined;
       const head = await this.commitLog.readSized(e.phyOffset, Math.min(e.size, 96));
       if (!head || head.length < 84) return undefined;
       const at = storeTimestampPosition(head.readInt32BE(RecordField.SYS_FLAG));
