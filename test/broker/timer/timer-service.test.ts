@@ -2,7 +2,7 @@
  * TimerMessageService over a real FileStore in a temp dir, driven by hand (manual mode) with an injected clock:
  * enqueue into the wheel, delivery at the end of the tick, rolls, late and catch-up ticks, restart recovery.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TIMER_TOPIC, type TimerRules, toTimerMessage } from '../../../src/broker/timer/timer-message.js';
@@ -39,14 +39,19 @@ afterEach(async () => {
   }
 });
 
-async function startRig(root = tempDir('timer-'), clock = { now: T0 }, overrides: Partial<typeof CONFIG> = {}) {
-  const store = newStore(root, {}, { clock: () => clock.now });
+async function startRig(
+  root = tempDir('timer-'),
+  clock = { now: T0 },
+  overrides: Partial<typeof CONFIG> = {},
+  fileReservedTime = 72,
+) {
+  const store = newStore(root, { fileReservedTime }, { clock: () => clock.now });
   await store.start();
   const timer = new TimerMessageService({
     store,
     rootDir: join(root, 'store'),
     config: { ...CONFIG, ...overrides },
-    fileReservedTimeHours: 72,
+    fileReservedTimeHours: fileReservedTime,
     logger: silentLogger,
     now: () => clock.now,
     manual: true,
@@ -252,5 +257,48 @@ describe('TimerMessageService', () => {
     rig.clock.now = T0 + 100_000;
     await rig.timer.dequeueDue();
     expect((await bodiesIn(rig.store, 'Del')).at(-1)).toBe('later');
+  });
+
+  it('keeps a timer beyond CommitLog retention by rolling it forward (fileReservedTime 1 h, a 100-minute timer)', async () => {
+    const MIN = 60_000;
+    const t = Math.floor(Date.now() / 1000) * 1000;
+    const rig = await startRig(undefined, { now: t }, {}, 1);
+    expect(rig.timer.rollWindow).toBe(30 * MIN); // half the retention time
+    const commitDir = join(rig.root, 'store', 'commitlog');
+    const stamped = new Set<string>();
+    let active = '';
+    // what the file system would show: each segment's mtime is when the broker last wrote it (the phase's time)
+    const phaseEnd = async (at: number) => {
+      for (let i = 0; i < 80; i++) await rig.store.putMessage(message('Fill', 0, 'f'.repeat(1000)));
+      await rig.store.flush();
+      const files = readdirSync(commitDir).sort();
+      for (const f of files) {
+        if (stamped.has(f) && f !== active) continue;
+        utimesSync(join(commitDir, f), at / 1000, at / 1000);
+        stamped.add(f);
+      }
+      active = files.at(-1)!;
+    };
+    await putTimed(rig, 'Keep', 'kept', t + 100 * MIN);
+    const original = rig.store.getCommitLogMaxOffset();
+    await drain(rig);
+    await phaseEnd(t);
+    for (const at of [30, 60, 90]) {
+      rig.clock.now = t + at * MIN;
+      await rig.timer.dequeueDue();
+      await drain(rig);
+      await phaseEnd(rig.clock.now);
+      rig.clock.now = t + (at + 5) * MIN;
+      await rig.store.runRetention();
+    }
+    expect(rig.store.getCommitLogMinOffset()).toBeGreaterThan(original); // the first copy is gone
+    expect(rig.timer.stats()).toMatchObject({ rolled: 3, lost: 0, pending: 1 });
+    rig.clock.now = t + 99 * MIN;
+    await rig.timer.dequeueDue();
+    expect(await bodiesIn(rig.store, 'Keep')).toEqual([]);
+    rig.clock.now = t + 100 * MIN;
+    await rig.timer.dequeueDue();
+    expect(await bodiesIn(rig.store, 'Keep')).toEqual(['kept']);
+    expect(rig.timer.stats()).toMatchObject({ delivered: 1, lost: 0 });
   });
 });
