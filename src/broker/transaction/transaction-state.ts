@@ -44,8 +44,9 @@ export class TransactionState {
   opProgress = 0;
   /** Half offset → how many remembered op records (or resolutions in progress) name it. */
   private readonly finished = new Map<number, number>();
-  /** Remembered op records, ascending op offsets. */
+  /** Remembered op records from `opHead` on, ascending op offsets (the prefix before `opHead` is forgotten). */
   private readonly opEntries: OpEntry[] = [];
+  private opHead = 0;
   /** Renewed copy offset (≥ halfProgress) → its original. */
   private readonly copies = new Map<number, number>();
 
@@ -72,7 +73,7 @@ export class TransactionState {
   addOpEntry(opOffset: number, offsets: readonly number[]): void {
     const entry = { opOffset, offsets: [...offsets] };
     let i = this.opEntries.length;
-    while (i > 0 && (this.opEntries[i - 1]?.opOffset ?? -1) > opOffset) i--;
+    while (i > this.opHead && (this.opEntries[i - 1]?.opOffset ?? -1) > opOffset) i--;
     this.opEntries.splice(i, 0, entry);
   }
 
@@ -98,22 +99,27 @@ export class TransactionState {
   /** Forgets op records naming only finished-and-gone transactions; moves `opProgress` past them. */
   pruneOps(opMaxOffset: number): void {
     const low = this.lowWater();
-    while (this.opEntries.length > 0) {
-      const entry = this.opEntries[0] as OpEntry;
+    let needed: OpEntry | undefined;
+    while (this.opHead < this.opEntries.length) {
+      const entry = this.opEntries[this.opHead] as OpEntry;
       if (entry.offsets.some((o) => o >= low)) {
-        this.opProgress = Math.max(this.opProgress, entry.opOffset);
-        return;
+        needed = entry;
+        break;
       }
-      this.opEntries.shift();
+      this.opHead++;
       this.unmarkFinished(entry.offsets);
       this.opProgress = Math.max(this.opProgress, entry.opOffset + 1);
     }
-    this.opProgress = Math.max(this.opProgress, opMaxOffset);
+    if (this.opHead > 1024 || this.opHead === this.opEntries.length) {
+      this.opEntries.splice(0, this.opHead);
+      this.opHead = 0;
+    }
+    this.opProgress = Math.max(this.opProgress, needed ? needed.opOffset : opMaxOffset);
   }
 
   /** How many op records and renewed copies are remembered (stats, tests). */
   sizes(): { opEntries: number; copies: number; finished: number } {
-    return { opEntries: this.opEntries.length, copies: this.copies.size, finished: this.finished.size };
+    return { opEntries: this.opEntries.length - this.opHead, copies: this.copies.size, finished: this.finished.size };
   }
 
   /**

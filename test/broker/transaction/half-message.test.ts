@@ -219,4 +219,26 @@ describe('TransactionState', () => {
     state.saveProgress(offsets, 'b:1');
     expect([...table]).toEqual([['CID_RMQ_SYS_TRANS/RMQ_SYS_TRANS_HALF_TOPIC/0', 3]]);
   });
+
+  it('prunes long op histories in steps (seeded)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 5, maxLength: 5 }), (steps) => {
+        const s = new TransactionState();
+        let half = 0;
+        for (let op = 0; op < 3000; op++) {
+          s.markFinished([op]);
+          s.addOpEntry(op, [op]);
+        }
+        for (const step of steps) {
+          half += step;
+          s.advanceHalf(half);
+          s.pruneOps(3000);
+          expect(s.opProgress).toBe(Math.min(half, 3000));
+          expect(s.sizes().opEntries).toBe(3000 - Math.min(half, 3000));
+          expect(s.isFinished(half, half)).toBe(half < 3000);
+        }
+      }),
+      { numRuns: 20, seed: 11 },
+    );
+  });
 });
