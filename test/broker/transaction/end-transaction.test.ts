@@ -2,6 +2,7 @@
  * Half messages and END_TRANSACTION (37) over a real socket against the BrokerController: raw sends with TRAN_MSG,
  * raw END_TRANSACTION requests (good and bad), raw pulls of the real, half and op topics.
  */
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRequest, type RemotingCommand } from '../../../src/protocol/command.js';
 import { EndTransactionRequestHeader, TransactionResolution } from '../../../src/protocol/headers/transaction.js';
@@ -193,6 +194,39 @@ describe('END_TRANSACTION', () => {
       expect(res.remark).toBeTruthy();
     }
     expect(await pull('TxTopic', 1)).toEqual([]);
+  });
+
+  it('answers random header fields and publishes only for a well-formed COMMIT, at most once (fuzz)', async () => {
+    const sent = await sendHalf('TxTopic', 'fuzzed');
+    const phy = String(decodeOffsetMsgId(sent.msgId ?? '').physicalOffset);
+    let couldCommit = false;
+    const field = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('0', '8', '12', phy, '-1', '1e3', 'TXG'));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record(
+          {
+            producerGroup: field,
+            tranStateTableOffset: field,
+            commitLogOffset: field,
+            commitOrRollback: field,
+            fromTransactionCheck: field,
+            msgId: field,
+          },
+          { requiredKeys: [] },
+        ),
+        async (extFields) => {
+          const res = await b.invoke(createRequest(RequestCode.END_TRANSACTION, { extFields }));
+          expect(Number.isInteger(res.code)).toBe(true);
+          couldCommit ||=
+            extFields.producerGroup === 'TXG' &&
+            extFields.commitLogOffset === phy &&
+            extFields.tranStateTableOffset === '0' &&
+            extFields.commitOrRollback === '8';
+          expect((await pull('TxTopic', 1)).length).toBeLessThanOrEqual(couldCommit ? 1 : 0);
+        },
+      ),
+      { numRuns: 40, seed: 37 },
+    );
   });
 
   it('a slave answers SLAVE_NOT_AVAILABLE and runs no check pass', async () => {
