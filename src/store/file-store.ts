@@ -253,7 +253,7 @@ export class FileStore implements MessageStore {
     for (const r of results) if (r.status === 'PUT_OK') end = Math.max(end, r.physicalOffset + r.size);
     if (end === 0 || this.config.flushDiskType === 'ASYNC_FLUSH') return results;
     const ok = await this.flusher.waitFor(end);
-    return ok ? results : results.map((r) => (r.status === 'PUT_OK' ? { ...r, status: 'FLUSH_DISK_TIMEOUT' } : r));
+    return ok ? results : results.map((r) => (r.status === 'PUT_OK' ? flushTimedOut(r) : r));
   }
 
   async getMessage(
@@ -552,7 +552,7 @@ export class FileStore implements MessageStore {
   /** SYNC_FLUSH: the result once the group commit covering `end` is done (FLUSH_DISK_TIMEOUT after the timeout). */
   private awaitFlush(result: PutResult, end: number): Promise<PutResult> {
     if (this.config.flushDiskType === 'ASYNC_FLUSH') return Promise.resolve(result);
-    return this.flusher.waitFor(end).then((ok) => (ok ? result : { ...result, status: 'FLUSH_DISK_TIMEOUT' }));
+    return this.flusher.waitFor(end).then((ok) => (ok ? result : flushTimedOut(result)));
   }
 
   private refused(status: PutMessageStatus, remark: string): PutResult {
@@ -817,6 +817,21 @@ class AppendedResult implements PutResult {
     this.id ??= createOffsetMsgId(this.storeHost, this.physicalOffset);
     return this.id;
   }
+}
+
+/**
+ * The same append reported as FLUSH_DISK_TIMEOUT. Fields are copied by name: spreading an AppendedResult would drop
+ * its lazily computed msgId getter.
+ */
+function flushTimedOut(r: PutResult): PutResult {
+  return {
+    status: 'FLUSH_DISK_TIMEOUT',
+    physicalOffset: r.physicalOffset,
+    queueOffset: r.queueOffset,
+    size: r.size,
+    msgId: r.msgId,
+    storeTimestamp: r.storeTimestamp,
+  };
 }
 
 function splitKeys(keys: string | undefined): string[] | undefined {

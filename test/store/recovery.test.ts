@@ -175,6 +175,11 @@ describe('flush', () => {
     const r = await s.putMessage(message('F', 0, 'slow'));
     expect(r.status).toBe('FLUSH_DISK_TIMEOUT');
     expect(r.physicalOffset).toBeGreaterThanOrEqual(0);
+    // The record was appended: the producer still gets its offset message id (32 hex chars for an IPv4 store host).
+    expect(r.msgId).toMatch(/^[0-9A-F]{32}$/);
+    const [batch] = await s.putMessages([message('F', 0, 'slow batch')]);
+    expect(batch!.status).toBe('FLUSH_DISK_TIMEOUT');
+    expect(batch!.msgId).toMatch(/^[0-9A-F]{32}$/);
     log.flush = realFlush;
   });
 
