@@ -416,6 +416,8 @@ export class TimerMessageService {
   private async deliverUnits(units: readonly TakenUnit[]): Promise<boolean> {
     const { store, logger } = this.options;
     for (let i = 0; i < units.length; i += DELIVER_CHUNK) {
+      // records of a fresh burst come from memory: yield between chunks so a large tick never holds the event loop
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
       const chunk = units.slice(i, i + DELIVER_CHUNK);
       const records = await Promise.all(chunk.map((u) => store.getRecordBytes(u.commitLogOffset)));
       let messages: { msg: MessageToStore; roll: boolean }[] = [];
