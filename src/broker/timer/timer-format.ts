@@ -57,25 +57,41 @@ export interface TimerWheelSlot {
   magic: number;
 }
 
+const TWO_32 = 2 ** 32;
+
+/** Writes a safe integer as a big-endian int64 without BigInt (the hot path writes millions of them). */
+export function writeLong(target: Buffer, value: number, at: number): void {
+  const hi = Math.floor(value / TWO_32);
+  target.writeInt32BE(hi, at);
+  target.writeUInt32BE(value - hi * TWO_32, at + 4);
+}
+
 /** Writes `unit` at `offset` of `target` (52 bytes). */
 export function encodeTimerLogUnit(unit: TimerLogUnit, target: Buffer, offset = 0): void {
   target.writeInt32BE(TIMER_LOG_UNIT_SIZE, offset);
-  target.writeBigInt64BE(BigInt(unit.prevPos), offset + 4);
+  writeLong(target, unit.prevPos, offset + 4);
   target.writeInt32BE(unit.magic, offset + 12);
-  target.writeBigInt64BE(BigInt(unit.writeTimeMs), offset + 16);
+  writeLong(target, unit.writeTimeMs, offset + 16);
   target.writeInt32BE(unit.delayedTime, offset + 24);
-  target.writeBigInt64BE(BigInt(unit.commitLogOffset), offset + 28);
+  writeLong(target, unit.commitLogOffset, offset + 28);
   target.writeInt32BE(unit.sizePy, offset + 36);
   target.writeInt32BE(unit.realTopicHash, offset + 40);
-  target.writeBigInt64BE(0n, offset + 44);
+  target.writeInt32BE(0, offset + 44);
+  target.writeInt32BE(0, offset + 48);
 }
 
+/** A big-endian int64 written by {@link writeLong}, as a number (no range check: for our own buffers). */
+export function readLong(buf: Buffer, at: number): number {
+  return buf.readInt32BE(at) * TWO_32 + buf.readUInt32BE(at + 4);
+}
+
+/** A big-endian int64 as a number; ProtocolError beyond ±2^53 (hi word outside ±2^21). */
 function safeLong(buf: Buffer, at: number, field: string): number {
-  const v = buf.readBigInt64BE(at);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new ProtocolError('RECORD_MALFORMED', `timer ${field} out of range: ${v}`);
+  const hi = buf.readInt32BE(at);
+  if (hi >= 0x200000 || hi < -0x200000) {
+    throw new ProtocolError('RECORD_MALFORMED', `timer ${field} out of range: ${buf.readBigInt64BE(at)}`);
   }
-  return Number(v);
+  return hi * TWO_32 + buf.readUInt32BE(at + 4);
 }
 
 /** Reads the unit at `offset`; ProtocolError RECORD_MALFORMED when short or its size field is not 52. */
@@ -98,9 +114,9 @@ export function decodeTimerLogUnit(buf: Buffer, offset = 0): TimerLogUnit {
 
 /** Writes `slot` at `offset` of `target` (32 bytes). */
 export function encodeWheelSlot(slot: TimerWheelSlot, target: Buffer, offset = 0): void {
-  target.writeBigInt64BE(BigInt(slot.timeKey), offset);
-  target.writeBigInt64BE(BigInt(slot.firstPos), offset + 8);
-  target.writeBigInt64BE(BigInt(slot.lastPos), offset + 16);
+  writeLong(target, slot.timeKey, offset);
+  writeLong(target, slot.firstPos, offset + 8);
+  writeLong(target, slot.lastPos, offset + 16);
   target.writeInt32BE(slot.num, offset + 24);
   target.writeInt32BE(slot.magic, offset + 28);
 }

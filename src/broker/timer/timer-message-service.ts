@@ -18,14 +18,21 @@
  */
 import { join } from 'node:path';
 import type { Logger } from '../../common/logger.js';
-import { decodeProperties, MessageConst } from '../../protocol/message/properties.js';
+import { MessageConst } from '../../protocol/message/properties.js';
 import { decodeRecord } from '../../protocol/message/record.js';
 import type { MessageStore, MessageToStore } from '../../store/message-store.js';
 import { loadTimerCheckpoint, saveTimerCheckpoint } from './timer-checkpoint.js';
 import type { TimerConfig } from './timer-config.js';
 import { javaStringHash, TIMER_LOG_UNIT_SIZE, type TimerLogUnit, TimerMagic } from './timer-format.js';
 import { type PositionedUnit, TimerLog } from './timer-log.js';
-import { restoreTimerMessage, rollTimerMessage, TIMER_TOPIC, timerOutMsOf, timerSlotMs } from './timer-message.js';
+import {
+  propertyValue,
+  restoreTimerMessage,
+  rollTimerMessage,
+  TIMER_TOPIC,
+  timerOutMsOf,
+  timerSlotMs,
+} from './timer-message.js';
 import { TimerWheel, type WheelEntry } from './timer-wheel.js';
 
 /** Options of {@link TimerMessageService}. */
@@ -277,14 +284,13 @@ export class TimerMessageService {
     | undefined {
     let rec: ReturnType<typeof decodeRecord>;
     try {
-      rec = decodeRecord(bytes);
+      rec = decodeRecord(bytes, 0, { readBody: false });
     } catch (err) {
       this.options.logger.warn({ err, queueOffset }, 'unreadable timer record skipped');
       return undefined;
     }
-    const props = decodeProperties(rec.properties);
-    const outMs = timerOutMsOf(props);
-    const realTopic = props[MessageConst.REAL_TOPIC];
+    const outMs = timerOutMsOf(rec.properties);
+    const realTopic = propertyValue(rec.properties, MessageConst.REAL_TOPIC);
     if (outMs === undefined || realTopic === undefined) {
       this.options.logger.warn({ queueOffset }, 'timer record without TIMER_OUT_MS / REAL_TOPIC skipped');
       return undefined;

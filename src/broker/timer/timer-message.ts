@@ -166,9 +166,24 @@ export function rollTimerMessage(rec: MessageRecord, enqueueMs: number): Message
   return fromRecord(rec, TIMER_TOPIC, 0, props);
 }
 
-/** TIMER_OUT_MS of a parked record, or undefined when absent or malformed. */
-export function timerOutMsOf(props: Readonly<Record<string, string>>): number | undefined {
-  const raw = props[MessageConst.TIMER_OUT_MS];
+/**
+ * One property of an encoded properties string without decoding the rest (the enqueue path reads two properties of
+ * every timer record); the last occurrence wins and an empty value counts as absent, as in decodeProperties.
+ */
+export function propertyValue(properties: string, key: string): string | undefined {
+  const needle = `${key}\u0001`;
+  let at = properties.lastIndexOf(needle);
+  while (at > 0 && properties.charCodeAt(at - 1) !== 2) at = properties.lastIndexOf(needle, at - 1);
+  if (at < 0) return undefined;
+  const start = at + needle.length;
+  const end = properties.indexOf('\u0002', start);
+  const value = properties.slice(start, end < 0 ? properties.length : end);
+  return value === '' ? undefined : value;
+}
+
+/** TIMER_OUT_MS of a parked record's properties string, or undefined when absent or malformed. */
+export function timerOutMsOf(properties: string): number | undefined {
+  const raw = propertyValue(properties, MessageConst.TIMER_OUT_MS);
   if (raw === undefined || !/^-?\d{1,16}$/.test(raw)) return undefined;
   return Number(raw);
 }

@@ -6,7 +6,7 @@
  * pending timers.
  */
 import * as fs from 'node:fs';
-import { encodeWheelSlot, TIMER_WHEEL_SLOT_SIZE, TIMER_WHEEL_SLOTS_TOTAL } from './timer-format.js';
+import { encodeWheelSlot, readLong, TIMER_WHEEL_SLOT_SIZE, TIMER_WHEEL_SLOTS_TOTAL } from './timer-format.js';
 
 /** Past this many changed slots a flush rewrites the whole file. */
 const WHOLE_FILE_THRESHOLD = 4096;
@@ -48,12 +48,8 @@ export class TimerWheel {
   get(slotMs: number): WheelEntry | undefined {
     const at = this.indexOf(slotMs) * TIMER_WHEEL_SLOT_SIZE;
     const num = this.buf.readInt32BE(at + 24);
-    if (num <= 0 || Number(this.buf.readBigInt64BE(at)) !== Math.floor(slotMs / this.precisionMs)) return undefined;
-    return {
-      firstPos: Number(this.buf.readBigInt64BE(at + 8)),
-      lastPos: Number(this.buf.readBigInt64BE(at + 16)),
-      num,
-    };
+    if (num <= 0 || readLong(this.buf, at) !== Math.floor(slotMs / this.precisionMs)) return undefined;
+    return { firstPos: readLong(this.buf, at + 8), lastPos: readLong(this.buf, at + 16), num };
   }
 
   /** Appends a unit at `pos` to the slot of `slotMs`; returns the unit's prevPos (-1 when first). */

@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  propertyValue,
   requestedDeliverMs,
   restoreTimerMessage,
   TIMER_TOPIC,
@@ -102,5 +104,26 @@ describe('timer properties on send', () => {
     expect(props.TIMER_DELAY_MS).toBeUndefined();
     expect(props.TIMER_ENQUEUE_MS).toBe(String(NOW + 10));
     expect(props.TIMER_OUT_MS).toBe(String(NOW + 2000));
+  });
+
+  it('reads one property like decodeProperties does, for any properties string', () => {
+    const text = encodeProperties({ A: '1', REAL_TOPIC: 'T', XREAL_TOPIC: 'no', TIMER_OUT_MS: '42' });
+    expect(propertyValue(text, 'REAL_TOPIC')).toBe('T');
+    expect(propertyValue(text, 'TIMER_OUT_MS')).toBe('42');
+    expect(propertyValue(text, 'A')).toBe('1');
+    expect(propertyValue(text, 'B')).toBeUndefined();
+    expect(propertyValue('K\u0001first\u0002K\u0001last', 'K')).toBe('last');
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.constantFrom('K', 'KK', 'XK', 'REAL_TOPIC', 'TIMER_OUT_MS'), fc.string({ maxLength: 6 })),
+        fc.constantFrom('K', 'KK', 'REAL_TOPIC', 'TIMER_OUT_MS'),
+        (dict, key) => {
+          const clean = Object.fromEntries(Object.entries(dict).map(([k, v]) => [k, v.replace(/[\u0001\u0002]/g, '')]));
+          const text = encodeProperties(clean);
+          expect(propertyValue(text, key)).toBe(decodeProperties(text)[key]);
+        },
+      ),
+      { numRuns: 300, seed: 7 },
+    );
   });
 });
