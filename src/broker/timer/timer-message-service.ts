@@ -213,7 +213,9 @@ export class TimerMessageService {
       do {
         this.enqueueAgain = false;
         try {
-          while (!this.stopped && (await this.enqueueOnce()) > 0) {}
+          while (!this.stopped && (await this.enqueueOnce()) > 0) {
+            // enqueue until the timer topic is drained
+          }
         } catch (err) {
           this.options.logger.warn({ err }, 'timer enqueue failed; retrying on the next flush tick');
         }

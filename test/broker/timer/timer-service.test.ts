@@ -92,7 +92,9 @@ async function bodiesIn(store: FileStore, topic: string, queueId = 1): Promise<s
 }
 
 async function drain(rig: Rig): Promise<void> {
-  while ((await rig.timer.enqueueOnce()) > 0) {}
+  while ((await rig.timer.enqueueOnce()) > 0) {
+    // until the timer topic is drained
+  }
 }
 
 describe('TimerMessageService', () => {

@@ -8,10 +8,9 @@ const q = (queueId: number): MessageQueue => ({ topic: 'T', brokerName: 'broker-
 
 describe('Rebalancer stopping during an orderly lock', () => {
   it('keeps the queues it locked in `owned`, so the consumer’s final unlock releases them', async () => {
-    let rebalancer: Rebalancer | undefined;
     let stopping: Promise<void> | undefined;
     const added: number[] = [];
-    rebalancer = new Rebalancer({
+    const rebalancer: Rebalancer = new Rebalancer({
       clientId: 'me',
       group: 'g',
       messageModel: 'CLUSTERING',
