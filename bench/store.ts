@@ -135,7 +135,7 @@ async function readRun(where: 'tail' | 'cold'): Promise<Sample> {
   let bytes = 0;
   const first = where === 'tail' ? total - 20_000 : 0;
   const start = process.hrtime.bigint();
-  for (let offset = first; offset < total; ) {
+  for (let offset = first; offset < total;) {
     const t0 = process.hrtime.bigint();
     const g = await store.getMessage('bench', 'BenchTopic', 0, offset, 32, 1 << 20);
     latencies.push(Number(process.hrtime.bigint() - t0) / 1000);

@@ -92,8 +92,7 @@ export class SubscriptionGroupManager implements SubscriptionGroups {
   /** Loads subscriptionGroup.json (or its .bak). */
   async load(): Promise<void> {
     const parsed = (await this.file.load()) as
-      | { subscriptionGroupTable?: unknown; dataVersion?: Partial<DataVersion> }
-      | undefined;
+      { subscriptionGroupTable?: unknown; dataVersion?: Partial<DataVersion> } | undefined;
     if (typeof parsed !== 'object' || parsed === null) return;
     const groups = parsed.subscriptionGroupTable;
     if (typeof groups === 'object' && groups !== null) {

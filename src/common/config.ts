@@ -95,13 +95,8 @@ export interface EnumSpec<V extends string = string> extends BaseSpec<V> {
 export type FieldSpec = StringSpec | IntSpec | RatioSpec | BoolSpec | EnumSpec;
 export type Schema = Record<string, FieldSpec>;
 
-type ValueOf<F extends FieldSpec> = F extends EnumSpec<infer V>
-  ? V
-  : F extends BoolSpec
-    ? boolean
-    : F extends StringSpec
-      ? string
-      : number;
+type ValueOf<F extends FieldSpec> =
+  F extends EnumSpec<infer V> ? V : F extends BoolSpec ? boolean : F extends StringSpec ? string : number;
 /** The typed configuration object a schema describes. */
 export type ConfigOf<S extends Schema> = { -readonly [K in keyof S]: ValueOf<S[K]> };
 

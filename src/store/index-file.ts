@@ -254,7 +254,7 @@ export class IndexFile {
         // clean pages in between are rewritten as they are): few large writes rather than thousands of small ones.
         const pages = [...this.dirtyPages].sort((a, b) => a - b);
         this.dirtyPages.clear();
-        for (let i = 0; i < pages.length; ) {
+        for (let i = 0; i < pages.length;) {
           let j = i;
           while (j + 1 < pages.length && pages[j + 1]! - pages[j]! <= SLOT_RUN_GAP) j++;
           const from = pages[i]! * SLOT_PAGE;

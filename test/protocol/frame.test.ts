@@ -334,7 +334,7 @@ describe('seeded round trips', () => {
       const stream = Buffer.concat(encoded);
       const splitter = new FrameSplitter();
       const out: RemotingCommand[] = [];
-      for (let pos = 0; pos < stream.length; ) {
+      for (let pos = 0; pos < stream.length;) {
         const step = 1 + Math.floor(random() * 700);
         for (const frame of splitter.push(stream.subarray(pos, pos + step))) out.push(decodeCommand(frame));
         pos += step;

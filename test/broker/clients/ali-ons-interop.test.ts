@@ -38,9 +38,7 @@ interface AliConsumer extends AliClient {
 
 const require = createRequire(import.meta.url);
 const ons = require('ali-ons') as {
-  Producer: (new (
-    options: object,
-  ) => AliProducer) & {
+  Producer: (new (options: object) => AliProducer) & {
     getDefaultProducer(options: object): Promise<AliProducer>;
     defaultProducer: AliProducer | null;
   };

@@ -48,9 +48,7 @@ async function until(what: string, predicate: () => boolean, timeoutMs = 10_000)
 
 const require = createRequire(import.meta.url);
 const ons = require('ali-ons') as {
-  Producer: new (
-    options: object,
-  ) => {
+  Producer: new (options: object) => {
     ready(): Promise<void>;
     close(): Promise<void>;
     on(event: 'error', l: (e: Error) => void): void;
