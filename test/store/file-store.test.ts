@@ -251,6 +251,8 @@ describe('FileStore bad input', () => {
   });
 
   it('rejects invalid configuration values naming the key', () => {
-    expect(() => newStore(tempDir(), { flushDiskType: 'SOMETIMES' as 'SYNC_FLUSH' })).toThrow(/flushDiskType/);
+    const root = tempDir();
+    dirs.push(root);
+    expect(() => newStore(root, { flushDiskType: 'SOMETIMES' as 'SYNC_FLUSH' })).toThrow(/flushDiskType/);
   });
 });
