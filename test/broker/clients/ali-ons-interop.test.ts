@@ -3,140 +3,33 @@
  * process on free ports. One NameServer + broker serve the whole file: ali-ons keeps a process-wide internal producer
  * (CLIENT_INNER_PRODUCER) bound to the first NameServer it saw, so each test uses its own topics and groups instead.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BrokerController } from '../../../src/broker/broker.js';
-import { resolveBrokerConfig } from '../../../src/broker/broker-config.js';
-import { newTopicConfig } from '../../../src/broker/topic-config-manager.js';
-import { startTestNamesrv, type TestNamesrv } from '../../namesrv/helpers.js';
+import type { BrokerController } from '../../../src/broker/broker.js';
+import { type AliMessage, AliOnsCluster, type AliProducer, ons, ownedQueues } from '../../support/ali-ons.js';
+import { until } from '../../support/until.js';
 
-interface AliMessage {
-  topic: string;
-  tags: string;
-  keys: string | string[];
-  msgId: string;
-  body: Buffer;
-  queueId: number;
-  queueOffset: number;
-  reconsumeTimes: number;
-}
-interface AliClient {
-  ready(): Promise<void>;
-  close(): Promise<void>;
-  on(event: 'error', listener: (err: Error) => void): void;
-}
-interface AliProducer extends AliClient {
-  send(msg: object): Promise<{ sendStatus: string; msgId: string; messageQueue: { queueId: number } }>;
-}
-interface AliConsumer extends AliClient {
-  subscribe(topic: string, expression: string, handler: (msg: AliMessage) => Promise<void>): void;
-  _processQueueTable: Map<string, { messageQueue: { topic: string; queueId: number } }>;
-}
-
-const require = createRequire(import.meta.url);
-const ons = require('ali-ons') as {
-  Producer: (new (options: object) => AliProducer) & {
-    getDefaultProducer(options: object): Promise<AliProducer>;
-    defaultProducer: AliProducer | null;
-  };
-  Consumer: new (options: object) => AliConsumer;
-  Message: new (topic: string, tags: string, body: string | Buffer) => { keys: string[] };
-};
-const quietLogger = { info() {}, warn() {}, error() {}, debug() {} };
-
-/** Short client intervals so rebalances and heartbeats happen within a test. */
-const FAST = {
-  httpclient: {},
-  logger: quietLogger,
-  rebalanceInterval: 300,
-  heartbeatBrokerInterval: 1000,
-  pollNameServerInteval: 500,
-  persistConsumerOffsetInterval: 300,
-  // a pull past filtered-out messages is held this long before the client moves its offset past them
-  brokerSuspendMaxTimeMillis: 1000,
-};
-
-let ns: TestNamesrv;
+const cluster = new AliOnsCluster();
+const clients = cluster.clients;
 let broker: BrokerController;
-let dir: string;
-const clients: AliClient[] = [];
-const clientErrors: Error[] = [];
 
 beforeAll(async () => {
-  ns = await startTestNamesrv();
-  dir = await mkdtemp(join(tmpdir(), 'ali-ons-broker-'));
-  broker = new BrokerController({
-    config: resolveBrokerConfig({
-      listenAddress: '127.0.0.1',
-      listenPort: 0,
-      brokerIP1: '127.0.0.1',
-      namesrvAddr: ns.addr,
-      storePathRootDir: join(dir, 'store'),
-      mappedFileSizeCommitLog: 4 * 1024 * 1024,
+  await cluster.start({
+    innerInstanceName: 'inner',
+    broker: {
       // small in-memory tail: the head of a busy queue leaves memory, so QUERY_CONSUMER_OFFSET answers
       // QUERY_NOT_FOUND (as Java does once data is on disk) and the client's ConsumeFromWhere applies
       writeBufferSize: 4096,
       tailCacheChunks: 1,
-      flushIntervalCommitLog: 50,
-    }),
-    closeGraceMs: 200,
+    },
   });
-  await broker.start();
-  // create ali-ons' internal producer first, with its own instance name, so it shares no client with the tests
-  const inner = await ons.Producer.getDefaultProducer({ ...FAST, nameSrv: ns.addr, instanceName: 'inner' });
-  inner.on('error', (err) => clientErrors.push(err));
+  broker = cluster.broker;
 }, 30_000);
+afterEach(() => cluster.closeClients());
+afterAll(() => cluster.stop(), 30_000);
 
-afterEach(async () => {
-  for (const client of clients.splice(0).reverse()) await client.close().catch(() => undefined);
-});
-
-afterAll(async () => {
-  await ons.Producer.defaultProducer?.close().catch(() => undefined);
-  ons.Producer.defaultProducer = null;
-  await broker?.shutdown();
-  await ns?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-}, 30_000);
-
-async function createTopic(topic: string, queues = 4): Promise<void> {
-  await broker.topicManager.upsert(newTopicConfig(topic, { readQueueNums: queues, writeQueueNums: queues }));
-  await broker.registerBrokerAll();
-}
-
-async function producer(group: string): Promise<AliProducer> {
-  const p = new ons.Producer({ ...FAST, nameSrv: ns.addr, producerGroup: group, instanceName: `${group}-p` });
-  p.on('error', (err) => clientErrors.push(err));
-  clients.push(p);
-  await p.ready();
-  return p;
-}
-
-function consumer(group: string, instanceName: string, extra: object = {}): AliConsumer {
-  const c = new ons.Consumer({ ...FAST, nameSrv: ns.addr, consumerGroup: group, instanceName, ...extra });
-  c.on('error', (err) => clientErrors.push(err));
-  clients.push(c);
-  return c;
-}
-
-/** Resolves when `predicate` holds (polling), failing after `timeoutMs` with `what`. */
-async function until(what: string, predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function ownedQueues(c: AliConsumer, topic: string): number[] {
-  return [...c._processQueueTable.values()]
-    .filter((e) => e.messageQueue.topic === topic)
-    .map((e) => e.messageQueue.queueId)
-    .sort();
-}
+const createTopic = (topic: string, queues?: number) => cluster.createTopic(topic, queues);
+const producer = (group: string) => cluster.producer(group);
+const consumer = (group: string, instanceName: string, extra?: object) => cluster.consumer(group, instanceName, extra);
 
 async function sendAll(p: AliProducer, topic: string, count: number, tagOf: (i: number) => string, prefix = 'm') {
   const ids = new Map<string, string>();

@@ -3,135 +3,35 @@
  * `%RETRY%<group>`, dead letters after the configured maximum (listed and resent with our Admin), and delay levels.
  * Short delay levels keep it fast: level 2 = 2 s, every other level 1 s (retries use levels 3, 4, ...).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BrokerController } from '../../../src/broker/broker.js';
-import { resolveBrokerConfig } from '../../../src/broker/broker-config.js';
+import type { BrokerController } from '../../../src/broker/broker.js';
 import { defaultSubscriptionGroupConfig } from '../../../src/broker/subscription-group-manager.js';
-import { newTopicConfig } from '../../../src/broker/topic-config-manager.js';
 import { Admin } from '../../../src/client/admin.js';
-import { startTestNamesrv, type TestNamesrv } from '../../namesrv/helpers.js';
+import { AliOnsCluster, type AliMessage, ons } from '../../support/ali-ons.js';
+import { until } from '../../support/until.js';
 
-interface AliMessage {
-  topic: string;
-  tags: string;
-  msgId: string;
-  body: Buffer;
-  reconsumeTimes: number;
-  properties: Record<string, string>;
-}
-interface AliClient {
-  ready(): Promise<void>;
-  close(): Promise<void>;
-  on(event: 'error', listener: (err: Error) => void): void;
-}
-interface AliProducer extends AliClient {
-  send(msg: object): Promise<{ sendStatus: string; msgId: string }>;
-}
-interface AliConsumer extends AliClient {
-  subscribe(topic: string, expression: string, handler: (msg: AliMessage) => Promise<void>): void;
-}
-
-const require = createRequire(import.meta.url);
-const ons = require('ali-ons') as {
-  Producer: (new (options: object) => AliProducer) & {
-    getDefaultProducer(options: object): Promise<AliProducer>;
-    defaultProducer: AliProducer | null;
-  };
-  Consumer: new (options: object) => AliConsumer;
-  Message: new (topic: string, tags: string, body: string | Buffer) => { keys: string[]; delayTimeLevel: number };
-};
-const quietLogger = { info() {}, warn() {}, error() {}, debug() {} };
-const FAST = {
-  httpclient: {},
-  logger: quietLogger,
-  rebalanceInterval: 300,
-  heartbeatBrokerInterval: 1000,
-  pollNameServerInteval: 500,
-  persistConsumerOffsetInterval: 300,
-  brokerSuspendMaxTimeMillis: 1000,
-};
 const LEVELS = ['1s', '2s', ...Array.from({ length: 16 }, () => '1s')].join(' ');
 
-let ns: TestNamesrv;
+const cluster = new AliOnsCluster();
 let broker: BrokerController;
-let dir: string;
 let admin: Admin;
-const clients: AliClient[] = [];
 
 beforeAll(async () => {
-  ns = await startTestNamesrv();
-  dir = await mkdtemp(join(tmpdir(), 'ali-ons-dlq-'));
-  broker = new BrokerController({
-    config: resolveBrokerConfig({
-      listenAddress: '127.0.0.1',
-      listenPort: 0,
-      brokerIP1: '127.0.0.1',
-      namesrvAddr: ns.addr,
-      storePathRootDir: join(dir, 'store'),
-      mappedFileSizeCommitLog: 4 * 1024 * 1024,
-      flushIntervalCommitLog: 50,
-      messageDelayLevel: LEVELS,
-    }),
-    closeGraceMs: 200,
-  });
-  await broker.start();
-  const inner = await ons.Producer.getDefaultProducer({ ...FAST, nameSrv: ns.addr, instanceName: 'inner' });
-  inner.on('error', () => undefined);
-  admin = new Admin({ namesrvAddr: ns.addr, instanceName: 'dlq-admin' });
+  await cluster.start({ innerInstanceName: 'inner', broker: { messageDelayLevel: LEVELS } });
+  broker = cluster.broker;
+  admin = new Admin({ namesrvAddr: cluster.ns.addr, instanceName: 'dlq-admin' });
   await admin.start();
 }, 30_000);
-
-afterEach(async () => {
-  for (const client of clients.splice(0).reverse()) await client.close().catch(() => undefined);
-});
-
+afterEach(() => cluster.closeClients());
 afterAll(async () => {
   await admin?.shutdown();
-  await ons.Producer.defaultProducer?.close().catch(() => undefined);
-  ons.Producer.defaultProducer = null;
-  await broker?.shutdown();
-  await ns?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await cluster.stop();
 }, 30_000);
 
-async function createTopic(topic: string): Promise<void> {
-  await broker.topicManager.upsert(newTopicConfig(topic, { readQueueNums: 2, writeQueueNums: 2 }));
-  await broker.registerBrokerAll();
-}
-
-async function producer(group: string): Promise<AliProducer> {
-  const p = new ons.Producer({ ...FAST, nameSrv: ns.addr, producerGroup: group, instanceName: `${group}-p` });
-  p.on('error', () => undefined);
-  clients.push(p);
-  await p.ready();
-  return p;
-}
-
-function consumer(group: string, extra: object = {}): AliConsumer {
-  const c = new ons.Consumer({
-    ...FAST,
-    nameSrv: ns.addr,
-    consumerGroup: group,
-    instanceName: `${group}-c`,
-    consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
-    ...extra,
-  });
-  c.on('error', () => undefined);
-  clients.push(c);
-  return c;
-}
-
-async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 25_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const createTopic = (topic: string) => cluster.createTopic(topic, 2);
+const producer = (group: string) => cluster.producer(group);
+const consumer = (group: string, extra: object = {}) =>
+  cluster.consumer(group, `${group}-c`, { consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', ...extra });
 
 describe('ali-ons: retry, dead letters and delay levels', () => {
   it('a consumer that throws gets the message again through %RETRY% with its count and original topic', async () => {

@@ -4,131 +4,26 @@
  * consumers of one group each receive every message while the broker stores no offset for them.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BrokerController } from '../../../src/broker/broker.js';
-import { resolveBrokerConfig } from '../../../src/broker/broker-config.js';
-import { newTopicConfig } from '../../../src/broker/topic-config-manager.js';
-import { startTestNamesrv, type TestNamesrv } from '../../namesrv/helpers.js';
+import type { BrokerController } from '../../../src/broker/broker.js';
+import { AliOnsCluster, ons, ownedQueues } from '../../support/ali-ons.js';
+import { until } from '../../support/until.js';
 
-interface AliMessage {
-  topic: string;
-  body: Buffer;
-  queueId: number;
-  queueOffset: number;
-}
-interface AliClient {
-  ready(): Promise<void>;
-  close(): Promise<void>;
-  on(event: 'error', listener: (err: Error) => void): void;
-}
-interface AliProducer extends AliClient {
-  send(msg: object): Promise<{ sendStatus: string; messageQueue: { queueId: number } }>;
-}
-interface AliConsumer extends AliClient {
-  subscribe(topic: string, expression: string, handler: (msg: AliMessage) => Promise<void>): void;
-  _processQueueTable: Map<string, { messageQueue: { topic: string; queueId: number } }>;
-}
-
-const require = createRequire(import.meta.url);
-const ons = require('ali-ons') as {
-  Producer: (new (options: object) => AliProducer) & {
-    getDefaultProducer(options: object): Promise<AliProducer>;
-    defaultProducer: AliProducer | null;
-  };
-  Consumer: new (options: object) => AliConsumer;
-  Message: new (topic: string, tags: string, body: string | Buffer) => { shardingKey: string };
-};
-const quietLogger = { info() {}, warn() {}, error() {}, debug() {} };
-
-const FAST = {
-  httpclient: {},
-  logger: quietLogger,
-  rebalanceInterval: 300,
-  heartbeatBrokerInterval: 1000,
-  pollNameServerInteval: 500,
-  persistConsumerOffsetInterval: 300,
-  brokerSuspendMaxTimeMillis: 1000,
-};
-
-let ns: TestNamesrv;
+const cluster = new AliOnsCluster();
 let broker: BrokerController;
-let dir: string;
-const clients: AliClient[] = [];
-const clientErrors: Error[] = [];
 /** Client errors other than ali-ons reporting QUERY_NOT_FOUND (22) for a new group's offsets, which is normal. */
-const unexpectedErrors = () => clientErrors.filter((e) => (e as Error & { code?: number }).code !== 22);
+const unexpectedErrors = () => cluster.errors.filter((e) => (e as Error & { code?: number }).code !== 22);
 
 beforeAll(async () => {
-  ns = await startTestNamesrv();
-  dir = await mkdtemp(join(tmpdir(), 'ali-ons-orderly-'));
-  broker = new BrokerController({
-    config: resolveBrokerConfig({
-      listenAddress: '127.0.0.1',
-      listenPort: 0,
-      brokerIP1: '127.0.0.1',
-      namesrvAddr: ns.addr,
-      storePathRootDir: join(dir, 'store'),
-      mappedFileSizeCommitLog: 4 * 1024 * 1024,
-      flushIntervalCommitLog: 50,
-    }),
-    closeGraceMs: 200,
-  });
-  await broker.start();
-  // ali-ons' process-wide internal producer, on its own instance name, so it shares no client with the tests
-  const inner = await ons.Producer.getDefaultProducer({ ...FAST, nameSrv: ns.addr, instanceName: 'inner-orderly' });
-  inner.on('error', (err) => clientErrors.push(err));
+  await cluster.start({ innerInstanceName: 'inner-orderly' });
+  broker = cluster.broker;
 }, 30_000);
+afterEach(() => cluster.closeClients());
+afterAll(() => cluster.stop(), 30_000);
 
-afterEach(async () => {
-  for (const client of clients.splice(0).reverse()) await client.close().catch(() => undefined);
-});
-
-afterAll(async () => {
-  await ons.Producer.defaultProducer?.close().catch(() => undefined);
-  ons.Producer.defaultProducer = null;
-  await broker?.shutdown();
-  await ns?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-}, 30_000);
-
-async function createTopic(topic: string, queues: number): Promise<void> {
-  await broker.topicManager.upsert(newTopicConfig(topic, { readQueueNums: queues, writeQueueNums: queues }));
-  await broker.registerBrokerAll();
-}
-
-async function producer(group: string): Promise<AliProducer> {
-  const p = new ons.Producer({ ...FAST, nameSrv: ns.addr, producerGroup: group, instanceName: `${group}-p` });
-  p.on('error', (err) => clientErrors.push(err));
-  clients.push(p);
-  await p.ready();
-  return p;
-}
-
-function consumer(group: string, instanceName: string, extra: object = {}): AliConsumer {
-  const c = new ons.Consumer({ ...FAST, nameSrv: ns.addr, consumerGroup: group, instanceName, ...extra });
-  c.on('error', (err) => clientErrors.push(err));
-  clients.push(c);
-  return c;
-}
-
-async function until(what: string, predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function ownedQueues(c: AliConsumer, topic: string): number[] {
-  return [...c._processQueueTable.values()]
-    .filter((e) => e.messageQueue.topic === topic)
-    .map((e) => e.messageQueue.queueId)
-    .sort();
-}
+const createTopic = (topic: string, queues: number) => cluster.createTopic(topic, queues);
+const producer = (group: string) => cluster.producer(group);
+const consumer = (group: string, instanceName: string, extra?: object) => cluster.consumer(group, instanceName, extra);
 
 describe('ali-ons ordered sends by sharding key', () => {
   it('messages of one key land on one queue and are consumed in send order', async () => {
