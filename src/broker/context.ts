@@ -1,5 +1,6 @@
 import type { Logger } from '../common/logger.js';
 import type { HostAddress } from '../protocol/message/host.js';
+import type { SubscriptionData } from '../protocol/headers/client.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { RequestHandler } from '../transport/dispatcher.js';
 import type { RemotingServer } from '../transport/server.js';
@@ -38,16 +39,7 @@ export interface TopicConfigs {
   delete(topic: string): Promise<boolean>;
 }
 
-/** SubscriptionData as carried in HeartbeatData and ConsumerConnection (reference §4.2). */
-export interface SubscriptionData {
-  topic: string;
-  subString: string;
-  expressionType: string;
-  tagsSet: string[];
-  codeSet: number[];
-  subVersion: number;
-  classFilterMode?: boolean;
-}
+export type { SubscriptionData };
 
 /** SubscriptionGroupConfig (reference §4.6), persisted in subscriptionGroup.json. */
 export interface SubscriptionGroupConfig {

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
-import type { SubscriptionData } from '../broker/context.js';
+import type { SubscriptionData } from '../protocol/headers/client.js';
 import { errorFromResponse, RocketMQError } from '../common/errors.js';
 import { type Logger, silentLogger } from '../common/logger.js';
 import { createRequest, FLAG_ONEWAY, newOpaque, type RemotingCommand } from '../protocol/command.js';
@@ -18,7 +18,7 @@ import { RemotingClient } from '../transport/client.js';
 import type { RequestHandler } from '../transport/dispatcher.js';
 import { MASTER_ID, mqKey, parseTopicRoute, publishQueues, subscribeQueues, type TopicRouteData } from './route.js';
 
-export type { SubscriptionData } from '../broker/context.js';
+export type { SubscriptionData } from '../protocol/headers/client.js';
 export type { RequestHandler } from '../transport/dispatcher.js';
 
 /** Options shared by every client (producer, consumer, admin). */

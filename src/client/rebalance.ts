@@ -4,7 +4,7 @@
  * queues in BROADCASTING, the allocation strategy's pick among the group's members in CLUSTERING — then starts
  * queues it gained and stops queues it lost. Also: subscription expressions (tags or SQL92) as SubscriptionData.
  */
-import type { SubscriptionData } from '../broker/context.js';
+import type { SubscriptionData } from '../protocol/headers/client.js';
 import { RocketMQError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { javaStringHashCode } from '../protocol/message/hash.js';

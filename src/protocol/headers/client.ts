@@ -51,3 +51,14 @@ export const GetProducerConnectionListRequestHeader = defineHeader('GetProducerC
   ...RPC_FIELDS,
 });
 export type GetProducerConnectionListRequestHeader = HeaderOf<typeof GetProducerConnectionListRequestHeader>;
+
+/** SubscriptionData as carried in HeartbeatData and ConsumerConnection bodies (reference §4.2). */
+export interface SubscriptionData {
+  topic: string;
+  subString: string;
+  expressionType: string;
+  tagsSet: string[];
+  codeSet: number[];
+  subVersion: number;
+  classFilterMode?: boolean;
+}
