@@ -21,7 +21,7 @@ import {
 } from './offset-store.js';
 import { ProcessQueue } from './process-queue.js';
 import { getMaxOffset, getMinOffset, PULL_TIMEOUT_MS, pullMessage, searchOffset } from './pull-api.js';
-import { buildSubscriptionData, consumerIdsOf, type MessageSelector, Rebalancer } from './rebalance.js';
+import { buildSubscriptionData, clientRebalancer, type MessageSelector, type Rebalancer } from './rebalance.js';
 import { type MessageQueue, mqKey, subscribeQueues } from './route.js';
 
 /** Options of a {@link LitePullConsumer}. */
@@ -159,19 +159,12 @@ export class LitePullConsumer implements AsyncIterable<MessageExt> {
     });
     await this.client.start();
     if (this.assigned === undefined) {
-      const strategy = o.allocateStrategy ?? 'AVG';
-      this.rebalancer = new Rebalancer({
-        clientId: this.clientId,
+      this.rebalancer = clientRebalancer(this.client, {
         group: this.group,
         messageModel: this.messageModel,
-        strategy: typeof strategy === 'function' ? strategy : AllocateStrategies[strategy],
+        strategy: o.allocateStrategy ?? 'AVG',
         logger: this.logger,
         topics: () => [...this.subscriptions.keys()],
-        topicQueues: async (topic) => {
-          const route = this.client.cachedTopicRoute(topic);
-          return route === undefined ? undefined : subscribeQueues(route, topic);
-        },
-        consumerIds: (topic) => consumerIdsOf(this.client, this.group, topic),
         addQueue: async (mq) => {
           await this.addQueue(mq);
           return true;

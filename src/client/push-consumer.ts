@@ -37,8 +37,14 @@ import {
   sendMessageBack,
   unlockBatchMq,
 } from './pull-api.js';
-import { buildSubscriptionData, consumerIdsOf, type MessageSelector, Rebalancer, retryTopicOf } from './rebalance.js';
-import { type MessageQueue, mqKey, publishQueues, subscribeQueues } from './route.js';
+import {
+  buildSubscriptionData,
+  clientRebalancer,
+  type MessageSelector,
+  type Rebalancer,
+  retryTopicOf,
+} from './rebalance.js';
+import { type MessageQueue, mqKey, publishQueues } from './route.js';
 
 /** Options of a {@link PushConsumer}. Intervals are shortened in tests; the defaults are Java's. */
 export interface PushConsumerOptions extends ClientOptions {
@@ -274,20 +280,13 @@ export class PushConsumer {
   }
 
   private createRebalancer(): Rebalancer {
-    const strategy = this.options.allocateStrategy ?? 'AVG';
     const orderlyClustering = this.choice?.orderly === true && this.messageModel === 'CLUSTERING';
-    return new Rebalancer({
-      clientId: this.clientId,
+    return clientRebalancer(this.client, {
       group: this.group,
       messageModel: this.messageModel,
-      strategy: typeof strategy === 'function' ? strategy : AllocateStrategies[strategy],
+      strategy: this.options.allocateStrategy ?? 'AVG',
       logger: this.logger,
       topics: () => [...this.subscriptions.keys()],
-      topicQueues: async (topic) => {
-        const route = this.client.cachedTopicRoute(topic);
-        return route === undefined ? undefined : subscribeQueues(route, topic);
-      },
-      consumerIds: (topic) => consumerIdsOf(this.client, this.group, topic),
       lock: orderlyClustering ? (mqs) => this.lockQueues(mqs) : undefined,
       addQueue: (mq) => this.addQueue(mq),
       removeQueue: (mq) => this.removeQueue(mq),

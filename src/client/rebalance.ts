@@ -8,10 +8,10 @@ import type { SubscriptionData } from '../protocol/headers/client.js';
 import { RocketMQError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { javaStringHashCode } from '../protocol/message/hash.js';
-import { type AllocateStrategy, compareQueues } from './allocate.js';
+import { AllocateStrategies, type AllocateStrategy, compareQueues } from './allocate.js';
 import type { ClientInstance } from './client-instance.js';
 import { getConsumerIdList } from './pull-api.js';
-import { MASTER_ID, type MessageQueue, mqKey } from './route.js';
+import { MASTER_ID, type MessageQueue, mqKey, subscribeQueues } from './route.js';
 
 /** A subscription expression: tags (`'TagA || TagB'`, `'*'`) or an SQL92 filter `{ type: 'SQL92', expression }`. */
 export type MessageSelector = string | { type: 'TAG' | 'SQL92'; expression: string };
@@ -208,4 +208,27 @@ export async function consumerIdsOf(client: ClientInstance, group: string, topic
     .filter((a): a is string => a !== undefined);
   if (addrs.length === 0) return [];
   return getConsumerIdList(client, addrs[Math.floor(Math.random() * addrs.length)]!, group);
+}
+
+/**
+ * A Rebalancer as both consumers use it: the queues come from the client's cached routes, the members from a
+ * master of each topic, and the strategy may be given by name.
+ */
+export function clientRebalancer(
+  client: ClientInstance,
+  deps: Omit<RebalanceDeps, 'clientId' | 'strategy' | 'topicQueues' | 'consumerIds'> & {
+    strategy: keyof typeof AllocateStrategies | AllocateStrategy;
+  },
+): Rebalancer {
+  const { strategy } = deps;
+  return new Rebalancer({
+    ...deps,
+    clientId: client.clientId,
+    strategy: typeof strategy === 'function' ? strategy : AllocateStrategies[strategy],
+    topicQueues: async (topic) => {
+      const route = client.cachedTopicRoute(topic);
+      return route === undefined ? undefined : subscribeQueues(route, topic);
+    },
+    consumerIds: (topic) => consumerIdsOf(client, deps.group, topic),
+  });
 }
