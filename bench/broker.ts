@@ -15,7 +15,7 @@
  * queues (8); `--addr=host:port` benches a running broker instead of starting one; `--json` prints only the JSON
  * line.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,7 @@ import { encodeProperties } from '../src/protocol/message/properties.js';
 import { RequestCode } from '../src/protocol/request-code.js';
 import { ResponseCode } from '../src/protocol/response-code.js';
 import { RemotingClient } from '../src/transport/client.js';
+import { percentile, spawnServerCli } from './support.js';
 
 function option(name: string, fallback: number): number {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -107,26 +108,7 @@ async function startBroker(dir: string): Promise<{ child: ChildProcess; addr: st
       '',
     ].join('\n'),
   );
-  const cli = join(import.meta.dirname, '../src/cli/mqbroker.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, '-c', conf], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ROCKETMQ_LOG_LEVEL: 'warn' },
-  });
-  const addr = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (\S+:\d+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`mqbroker exited with ${code}`)));
-  });
-  return { child, addr };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+  return spawnServerCli('mqbroker', conf);
 }
 
 function median(values: number[]): number {
@@ -233,13 +215,13 @@ async function main(): Promise<void> {
       produceRates.push(p.msgs / p.seconds);
       consumeRates.push(c.msgs / c.seconds);
       consumeMBs.push(c.bytes / c.seconds / 1e6);
-      p50.push(percentile(l, 50));
-      p99.push(percentile(l, 99));
-      p999.push(percentile(l, 99.9));
+      p50.push(percentile(l, 0.5));
+      p99.push(percentile(l, 0.99));
+      p999.push(percentile(l, 0.999));
       say(
         `run ${run}: produce ${Math.round(p.msgs / p.seconds)} msg/s, consume ${Math.round(c.msgs / c.seconds)} msg/s ` +
-          `(${c.msgs} msgs), send latency p50 ${percentile(l, 50).toFixed(3)} ms p99 ${percentile(l, 99).toFixed(3)} ms ` +
-          `p99.9 ${percentile(l, 99.9).toFixed(3)} ms (${l.length} sends)`,
+          `(${c.msgs} msgs), send latency p50 ${percentile(l, 0.5).toFixed(3)} ms p99 ${percentile(l, 0.99).toFixed(3)} ms ` +
+          `p99.9 ${percentile(l, 0.999).toFixed(3)} ms (${l.length} sends)`,
       );
     }
     const result = {

@@ -11,7 +11,7 @@
  * Options (env or `--key=value`): seconds (10), warmup (2), connections (16), depth (8), topics (1000),
  * brokers (10), memTopics (100000), json (print one JSON line only).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import { createRequest, type RemotingCommand } from '../src/protocol/command.js'
 import { RegisterBrokerRequestHeader } from '../src/protocol/headers/namesrv.js';
 import { RequestCode } from '../src/protocol/request-code.js';
 import { RemotingClient } from '../src/transport/client.js';
+import { percentile, spawnServerCli } from './support.js';
 
 function option(name: string, fallback: number): number {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -120,21 +121,7 @@ function measureMemory(topicCount: number, brokerCount: number) {
 async function startServer(dir: string): Promise<{ child: ChildProcess; addr: string }> {
   const conf = join(dir, 'namesrv.conf');
   await writeFile(conf, `listenPort=0\nlistenAddress=127.0.0.1\nkvConfigPath=${join(dir, 'kv.json')}\n`);
-  const cli = join(import.meta.dirname, '../src/cli/mqnamesrv.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, '-c', conf], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ROCKETMQ_LOG_LEVEL: 'warn' },
-  });
-  const addr = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (\S+:\d+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`mqnamesrv exited with ${code}`)));
-  });
-  return { child, addr };
+  return spawnServerCli('mqnamesrv', conf);
 }
 
 function registerRequest(b: number, topicCount: number, brokerCount: number): RemotingCommand {
@@ -173,11 +160,6 @@ function registerRequest(b: number, topicCount: number, brokerCount: number): Re
     }),
     body,
   });
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
 async function lookups(addr: string) {
