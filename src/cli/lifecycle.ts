@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises';
+import { parseProperties } from '../common/config.js';
+import { RocketMQError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 
 /**
@@ -41,4 +44,15 @@ export function runMain(name: string, main: (argv: string[]) => Promise<number |
       process.exitCode = 1;
     },
   );
+}
+
+/** The keys of a Java properties config file (`-c`), or CONFIG_INVALID naming the file when it cannot be read. */
+export async function readConfigFile(file: string): Promise<Map<string, string>> {
+  try {
+    return parseProperties(await readFile(file, 'utf8'));
+  } catch (cause) {
+    throw new RocketMQError('CONFIG_INVALID', `cannot read config file ${file}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
 }

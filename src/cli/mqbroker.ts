@@ -3,14 +3,11 @@
  * namesrvAddr (else the config key, else env NAMESRV_ADDR), `-p` prints the effective configuration and exits.
  * Stops gracefully on SIGINT/SIGTERM (unregister, drain, flush).
  */
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { BrokerController } from '../broker/broker.js';
 import { type BrokerConfig, formatBrokerConfig, resolveBrokerConfig } from '../broker/broker-config.js';
-import { parseProperties } from '../common/config.js';
-import { RocketMQError } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
-import { runMain, stopOnSignals } from './lifecycle.js';
+import { readConfigFile, runMain, stopOnSignals } from './lifecycle.js';
 
 const USAGE = `usage: mqbroker [-c <broker.conf>] [-n <namesrvAddr>] [-p] [-h]
   -c, --configFile <file>     Java properties file with broker and store keys (brokerName, listenPort, ...)
@@ -24,18 +21,7 @@ async function loadConfig(
   namesrvAddr: string | undefined,
   warn: (msg: string) => void,
 ): Promise<BrokerConfig> {
-  let props = new Map<string, string>();
-  if (file !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (cause) {
-      throw new RocketMQError('CONFIG_INVALID', `cannot read config file ${file}: ${(cause as Error).message}`, {
-        cause,
-      });
-    }
-    props = parseProperties(text);
-  }
+  const props = file === undefined ? new Map<string, string>() : await readConfigFile(file);
   if (namesrvAddr !== undefined) props.set('namesrvAddr', namesrvAddr);
   else if (!props.has('namesrvAddr') && process.env.NAMESRV_ADDR) props.set('namesrvAddr', process.env.NAMESRV_ADDR);
   return resolveBrokerConfig(props, {

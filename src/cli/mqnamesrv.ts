@@ -2,14 +2,11 @@
  * `mqnamesrv`: starts a NameServer. `-c <file>` reads a namesrv.conf (Java properties), `-p` prints the effective
  * configuration and exits. Stops cleanly on SIGINT/SIGTERM.
  */
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { parseProperties } from '../common/config.js';
-import { RocketMQError } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
 import { NamesrvController } from '../namesrv/namesrv.js';
 import { formatNamesrvConfig, type NamesrvConfig, resolveNamesrvConfig } from '../namesrv/namesrv-config.js';
-import { runMain, stopOnSignals } from './lifecycle.js';
+import { readConfigFile, runMain, stopOnSignals } from './lifecycle.js';
 
 const USAGE = `usage: mqnamesrv [-c <namesrv.conf>] [-p] [-h]
   -c, --configFile <file>   Java properties file with NameServer config keys (listenPort, kvConfigPath, ...)
@@ -19,15 +16,7 @@ const USAGE = `usage: mqnamesrv [-c <namesrv.conf>] [-p] [-h]
 
 async function loadConfig(file: string | undefined, warn: (msg: string) => void): Promise<NamesrvConfig> {
   if (file === undefined) return resolveNamesrvConfig();
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new RocketMQError('CONFIG_INVALID', `cannot read config file ${file}: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
-  return resolveNamesrvConfig(parseProperties(text), {
+  return resolveNamesrvConfig(await readConfigFile(file), {
     source: file,
     onUnknownKey: (key) => warn(`unknown config key '${key}' in ${file} (ignored)`),
   });
