@@ -1,7 +1,7 @@
 /**
- * Consumer features whose broker side is not in rocketmq-ts yet (queue locks, offset reset): the test registers a
- * small stand-in handler on the real broker's server, or calls the consumer from the broker's connections, so the
- * client side runs end to end.
+ * What the consumer sends for queue locks and how it answers an offset reset, observed on the wire: the test puts
+ * recording handlers for LOCK_BATCH_MQ / UNLOCK_BATCH_MQ in place of the broker's real ones (those are covered with
+ * the real lock manager in test/broker/orderly/), or calls the consumer from the broker's own connections.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRequest, createResponse, type RemotingCommand } from '../../../src/protocol/command.js';
@@ -10,7 +10,7 @@ import type { LockBatchRequestBody, MessageQueue } from '../../../src/protocol/h
 import { RequestCode } from '../../../src/protocol/request-code.js';
 import { startCluster, type TestCluster, waitFor } from './cluster.js';
 
-/** LOCK_BATCH_MQ / UNLOCK_BATCH_MQ as the Java broker's RebalanceLockManager answers them (no expiry here). */
+/** Recording LOCK_BATCH_MQ / UNLOCK_BATCH_MQ handlers answering as the broker's lock manager does (no expiry). */
 function installLockStandIn(cluster: TestCluster) {
   const owners = new Map<string, string>();
   const calls: { code: number; clientId: string; queues: number[] }[] = [];
