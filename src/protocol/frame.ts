@@ -23,11 +23,11 @@ function tooLarge(length: number, max: number): ProtocolError {
 
 /**
  * The whole frame of `cmd`, length prefix included, in one allocation. The header is written as `cmd.serializeType`
- * says (JSON or ROCKETMQ binary). Throws ProtocolError FRAME_TOO_LARGE when the frame (prefix excluded) would exceed
+ * says (JSON or ROCKETMQ binary), or as `serializeType` when given. Throws ProtocolError FRAME_TOO_LARGE when the frame (prefix excluded) would exceed
  * MAX_FRAME_LENGTH, and INVALID_HEADER_FIELD when a binary header cannot represent a field.
  */
-export function encodeCommand(cmd: RemotingCommand): Buffer {
-  return encodeFrame(cmd, true);
+export function encodeCommand(cmd: RemotingCommand, serializeType: SerializeType = cmd.serializeType): Buffer {
+  return encodeFrame(cmd, serializeType, true);
 }
 
 /**
@@ -35,33 +35,33 @@ export function encodeCommand(cmd: RemotingCommand): Buffer {
  * counting the body. Writing this and then `cmd.body` to a socket sends the same bytes as encodeCommand without
  * copying the body: worth it for large bodies (pull responses). Same errors as encodeCommand.
  */
-export function encodeCommandHead(cmd: RemotingCommand): Buffer {
-  return encodeFrame(cmd, false);
+export function encodeCommandHead(cmd: RemotingCommand, serializeType: SerializeType = cmd.serializeType): Buffer {
+  return encodeFrame(cmd, serializeType, false);
 }
 
-function encodeFrame(cmd: RemotingCommand, withBody: boolean): Buffer {
+function encodeFrame(cmd: RemotingCommand, serializeType: SerializeType, withBody: boolean): Buffer {
   const bodyLength = cmd.body ? cmd.body.length : 0;
   const allocatedBody = withBody ? bodyLength : 0;
   let frame: Buffer;
   let headerLength: number;
   const headerStart = LENGTH_PREFIX_BYTES + HEADER_META_BYTES;
-  if (cmd.serializeType === SerializeType.ROCKETMQ) {
+  if (serializeType === SerializeType.ROCKETMQ) {
     const bytes = binaryHeaderByteString(cmd);
     headerLength = bytes.length;
     checkFrameLength(HEADER_META_BYTES + headerLength + bodyLength);
     frame = Buffer.allocUnsafe(headerStart + headerLength + allocatedBody);
     frame.write(bytes, headerStart, 'latin1');
-  } else if (cmd.serializeType === SerializeType.JSON) {
+  } else if (serializeType === SerializeType.JSON) {
     const text = jsonHeaderText(cmd);
     headerLength = Buffer.byteLength(text, 'utf8');
     checkFrameLength(HEADER_META_BYTES + headerLength + bodyLength);
     frame = Buffer.allocUnsafe(headerStart + headerLength + allocatedBody);
     frame.write(text, headerStart, 'utf8');
   } else {
-    throw new ProtocolError('INVALID_HEADER_FIELD', `unknown serialize type ${String(cmd.serializeType)}`);
+    throw new ProtocolError('INVALID_HEADER_FIELD', `unknown serialize type ${String(serializeType)}`);
   }
   frame.writeUInt32BE(HEADER_META_BYTES + headerLength + bodyLength, 0);
-  frame.writeUInt32BE(((cmd.serializeType << 24) | headerLength) >>> 0, LENGTH_PREFIX_BYTES);
+  frame.writeUInt32BE(((serializeType << 24) | headerLength) >>> 0, LENGTH_PREFIX_BYTES);
   if (withBody && cmd.body) cmd.body.copy(frame, headerStart + headerLength);
   return frame;
 }

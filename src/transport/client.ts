@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { RocketMQError } from '../common/errors.js';
 import { type Logger, silentLogger } from '../common/logger.js';
-import type { RemotingCommand } from '../protocol/command.js';
+import type { RemotingCommand, SerializeType } from '../protocol/command.js';
 import { RemotingConnection } from './connection.js';
 import { Dispatcher, type RequestHandler } from './dispatcher.js';
 
@@ -23,6 +23,8 @@ export interface RemotingClientOptions {
    * The socket must emit 'connect' once connected.
    */
   createSocket?: (target: { host: string; port: number }) => Socket;
+  /** Header encoding of the requests sent (JSON or ROCKETMQ binary). Default: each request's own `serializeType`. */
+  requestSerializeType?: SerializeType;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
@@ -170,6 +172,7 @@ export class RemotingClient {
           maxInflight: this.options.maxInflightPerConnection,
           maxPendingRequests: this.options.maxPendingRequests,
           pauseReadsWhenUnwritable: false,
+          requestSerializeType: this.options.requestSerializeType,
         });
         this.logger.debug({ peer: addr }, 'connected');
         resolve(conn);

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ClientInstance, parseNamesrvAddrs } from '../../src/client/client-instance.js';
-import { createRequest } from '../../src/protocol/command.js';
+import { createRequest, createResponse, SerializeType } from '../../src/protocol/command.js';
 import { GetRouteInfoRequestHeader } from '../../src/protocol/headers/namesrv.js';
 import { RequestCode } from '../../src/protocol/request-code.js';
 import { ResponseCode } from '../../src/protocol/response-code.js';
@@ -170,6 +170,31 @@ describe('ClientInstance', () => {
         expect.objectContaining({ clientID: '127.0.0.1@test', consumerGroup: 'cg' }),
       ]),
     );
+  });
+
+  it('sends binary (ROCKETMQ) headers by default and JSON when asked; the NameServer answers in kind', async () => {
+    const seen: number[] = [];
+    broker.handle(4242, (request) => {
+      seen.push(request.serializeType);
+      return createResponse(request, ResponseCode.SUCCESS);
+    });
+    const binary = newClient();
+    const json = new ClientInstance({
+      namesrvAddr: ns.addr,
+      clientIP: '127.0.0.1',
+      instanceName: 'json',
+      serializeType: SerializeType.JSON,
+    });
+    clients.push(json);
+    await binary.invokeBroker(broker.addr, createRequest(4242));
+    await json.invokeBroker(broker.addr, createRequest(4242));
+    expect(seen).toEqual([SerializeType.ROCKETMQ, SerializeType.JSON]);
+    // a route fetched with binary headers decodes like one fetched with JSON
+    const [viaBinary, viaJson] = await Promise.all([
+      binary.getTopicRoute('TopicTest'),
+      json.getTopicRoute('TopicTest'),
+    ]);
+    expect(viaBinary.queueDatas).toEqual(viaJson.queueDatas);
   });
 
   it('routes broker → client requests to onBrokerRequest handlers', async () => {

@@ -193,7 +193,7 @@ describe('FrameSplitter fuzz', () => {
         fc.array(commandArb, { minLength: 1, maxLength: 6 }),
         fc.array(fc.integer({ min: 1, max: 97 })),
         (cmds, steps) => {
-          const encoded = cmds.map(encodeCommand);
+          const encoded = cmds.map((cmd) => encodeCommand(cmd));
           const stream = Buffer.concat(encoded);
           const expected = encoded.map((f) => f.subarray(4).toString('hex'));
           const splitter = new FrameSplitter();

@@ -326,7 +326,7 @@ describe('seeded round trips', () => {
     it(`serialize type ${serializeType}: decode(encode(cmd)) equals cmd, via the splitter too`, () => {
       const random = prng(0x5eed + serializeType);
       const commands = Array.from({ length: 300 }, () => randomCommand(random, serializeType));
-      const encoded = commands.map(encodeCommand);
+      const encoded = commands.map((cmd) => encodeCommand(cmd));
       for (let i = 0; i < commands.length; i++) {
         expect(encoded[i]!.readUInt32BE(0)).toBe(encoded[i]!.length - 4);
         expect(decodeCommand(encoded[i]!.subarray(4))).toEqual(commands[i]);

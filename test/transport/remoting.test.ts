@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RocketMQError } from '../../src/common/errors.js';
-import { createRequest, createResponse, isOneway, type RemotingCommand } from '../../src/protocol/command.js';
+import {
+  createRequest,
+  createResponse,
+  isOneway,
+  type RemotingCommand,
+  SerializeType,
+} from '../../src/protocol/command.js';
 import { ResponseCode } from '../../src/protocol/response-code.js';
 import { RemotingClient, type RemotingConnection, RemotingServer } from '../../src/transport/index.js';
 
@@ -181,6 +187,24 @@ describe('RemotingServer + RemotingClient on real sockets', () => {
     expect(binary.extFields?.a).toBe('b');
     const json = await client.invoke(addr, createRequest(ECHO), 2000);
     expect(json.serializeType).toBe(0);
+  });
+
+  it('requestSerializeType encodes every request, two-way and one-way, in that type; the server answers in kind', async () => {
+    const { server, addr } = await startServer();
+    const seen: Array<[string | undefined, number]> = [];
+    server.registerHandler(ECHO, (request) => {
+      seen.push([request.extFields?.kind, request.serializeType]);
+      return echo(request);
+    });
+    const client = newClient({ requestSerializeType: SerializeType.ROCKETMQ });
+    await client.invokeOneway(addr, createRequest(ECHO, { extFields: { kind: 'oneway' } }));
+    const response = await client.invoke(addr, createRequest(ECHO, { extFields: { kind: 'twoway' } }), 2000);
+    expect(response.serializeType).toBe(SerializeType.ROCKETMQ);
+    expect(response.extFields?.kind).toBe('twoway');
+    expect(seen).toEqual([
+      ['oneway', SerializeType.ROCKETMQ],
+      ['twoway', SerializeType.ROCKETMQ],
+    ]);
   });
 
   it('answers SYSTEM_BUSY with the [OVERLOAD] remark beyond the in-flight cap', async () => {
