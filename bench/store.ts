@@ -3,7 +3,8 @@
  * modes with 1 and 64 concurrent appenders, read rate at the tail (memory) and cold (positional reads), and the
  * disk's own fdatasync'ed sequential write rate measured by this script for comparison.
  *
- * Prints a table of medians over RUNS runs, then one JSON line (`BENCH_JSON {...}`).
+ * Prints a table of medians over RUNS runs (with CPU µs per append, which unlike msgs/s hardly depends on what else
+ * runs on the machine), then one JSON line (`BENCH_JSON {...}`).
  * Environment: BENCH_RUNS (default 3), BENCH_SECONDS per run (default 1), BENCH_DIR (default os.tmpdir()),
  * BENCH_ONLY (a regular expression: run only the cases whose name matches, e.g. `SYNC.*4096`).
  */
@@ -23,6 +24,8 @@ interface Sample {
   mbPerSec: number;
   p50us: number;
   p99us: number;
+  /** CPU time (user + system, all threads of the process) per message over the run, in µs. */
+  cpuUsPerMsg?: number;
 }
 
 const median = (xs: number[]): number => {
@@ -84,6 +87,7 @@ async function appendRun(bodySize: number, mode: 'ASYNC_FLUSH' | 'SYNC_FLUSH', a
   const start = process.hrtime.bigint();
   const deadline = start + BigInt(Math.round(SECONDS * 1e9));
   let stop = false;
+  const cpu0 = process.cpuUsage();
   const worker = async (): Promise<void> => {
     let n = 0;
     while (!stop) {
@@ -103,6 +107,7 @@ async function appendRun(bodySize: number, mode: 'ASYNC_FLUSH' | 'SYNC_FLUSH', a
   };
   await Promise.all(Array.from({ length: appenders }, worker));
   const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
   await store.shutdown();
   fs.rmSync(root, { recursive: true, force: true });
   const lat = latencies.subarray(0, Math.min(count, latencies.length)).sort();
@@ -111,6 +116,7 @@ async function appendRun(bodySize: number, mode: 'ASYNC_FLUSH' | 'SYNC_FLUSH', a
     mbPerSec: bytes / secs / 1e6,
     p50us: percentile(lat, 0.5),
     p99us: percentile(lat, 0.99),
+    cpuUsPerMsg: (cpu.user + cpu.system) / count,
   };
 }
 
@@ -162,6 +168,7 @@ function summarize(samples: Sample[]): Sample {
     mbPerSec: median(samples.map((s) => s.mbPerSec)),
     p50us: median(samples.map((s) => s.p50us)),
     p99us: median(samples.map((s) => s.p99us)),
+    ...(samples[0]?.cpuUsPerMsg === undefined ? {} : { cpuUsPerMsg: median(samples.map((s) => s.cpuUsPerMsg!)) }),
   };
 }
 
@@ -181,7 +188,11 @@ async function main(): Promise<void> {
   console.log(
     '\n"vs disk" = our MB/s over the disk\'s 1 MiB write+fdatasync rate measured just before each run (median)',
   );
-  console.log('case                         msgs/s        MB/s   put p50 us   put p99 us   vs disk');
+  console.log(
+    '"cpu us/msg" = process CPU (user + system, every thread) over the run divided by the appends: unlike msgs/s it',
+  );
+  console.log('hardly depends on what else runs on the machine');
+  console.log('case                         msgs/s        MB/s   put p50 us   put p99 us   vs disk   cpu us/msg');
   for (const mode of ['ASYNC_FLUSH', 'SYNC_FLUSH'] as const) {
     for (const size of [128, 1024, 4096]) {
       for (const appenders of [1, 64]) {
@@ -200,7 +211,7 @@ async function main(): Promise<void> {
         const ratio = median(ratios);
         results[key] = { ...s, ratioToDisk: ratio };
         console.log(
-          `${key.padEnd(28)} ${fmt(s.msgsPerSec).padStart(9)} ${fmt(s.mbPerSec, 1).padStart(10)} ${fmt(s.p50us, 1).padStart(12)} ${fmt(s.p99us, 1).padStart(12)} ${fmt(ratio * 100, 0).padStart(8)}%`,
+          `${key.padEnd(28)} ${fmt(s.msgsPerSec).padStart(9)} ${fmt(s.mbPerSec, 1).padStart(10)} ${fmt(s.p50us, 1).padStart(12)} ${fmt(s.p99us, 1).padStart(12)} ${fmt(ratio * 100, 0).padStart(8)}% ${fmt(s.cpuUsPerMsg ?? 0, 2).padStart(12)}`,
         );
       }
     }
