@@ -9,7 +9,7 @@
  */
 import { ProtocolError } from '../common/errors.js';
 import { MAX_FRAME_LENGTH, type RemotingCommand, SerializeType } from './command.js';
-import { binaryHeaderByteString, decodeBinaryHeaderAt } from './header-binary.js';
+import { decodeBinaryHeaderAt, encodeBinaryHeaderScratch } from './header-binary.js';
 import { decodeJsonHeaderAt, jsonHeaderText } from './header-json.js';
 
 /** Bytes of the length prefix. */
@@ -46,11 +46,11 @@ function encodeFrame(cmd: RemotingCommand, serializeType: SerializeType, withBod
   let headerLength: number;
   const headerStart = LENGTH_PREFIX_BYTES + HEADER_META_BYTES;
   if (serializeType === SerializeType.ROCKETMQ) {
-    const bytes = binaryHeaderByteString(cmd);
-    headerLength = bytes.length;
+    const header = encodeBinaryHeaderScratch(cmd);
+    headerLength = header.length;
     checkFrameLength(HEADER_META_BYTES + headerLength + bodyLength);
     frame = Buffer.allocUnsafe(headerStart + headerLength + allocatedBody);
-    frame.write(bytes, headerStart, 'latin1');
+    header.copy(frame, headerStart);
   } else if (serializeType === SerializeType.JSON) {
     const text = jsonHeaderText(cmd);
     headerLength = Buffer.byteLength(text, 'utf8');

@@ -36,75 +36,98 @@ function checkInt(value: number, min: number, max: number, field: string): void 
 /** Matches any char outside ASCII (in a latin1 view: any byte >= 0x80). */
 const NON_ASCII = /[^\x00-\x7f]/;
 
-/** `text` as a byte string: one char (0..255) per UTF-8 byte. ASCII text is its own byte string. */
-function utf8ByteString(text: string): string {
-  return NON_ASCII.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text;
-}
-
-const int16Chars = (n: number): string => String.fromCharCode((n >>> 8) & 0xff, n & 0xff);
-const int32Chars = (n: number): string =>
-  String.fromCharCode((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
-
-const NOT_ASCII = '\u0100'; // never a byte string: marks "redo with UTF-8 conversion"
+/** Strings up to this length are copied by a JS loop; longer ones by one native UTF-8 write. */
+const SHORT_STRING = 512;
 
 /**
- * The ext area as a byte string. With `convert` false, strings are written as they are and NOT_ASCII is returned if
- * any of them turns out not to be ASCII; with `convert` true, each is turned into its UTF-8 byte string.
+ * The scratch buffer headers are encoded into (grown on demand). Encoding is synchronous and not re-entrant, so one
+ * buffer serves every call; callers copy the bytes out before the next encode.
  */
-function extAreaByteString(fields: Record<string, string>, convert: boolean): string {
-  let ext = '';
-  let strings = '';
-  for (const key in fields) {
-    if (!Object.hasOwn(fields, key)) continue;
-    const value = fields[key];
-    if (value === undefined || value === null) continue; // Java skips null entries
-    const keyBytes = convert ? utf8ByteString(key) : key;
-    const valueBytes = convert ? utf8ByteString(String(value)) : String(value);
-    if (keyBytes.length > 0x7fff) {
-      throw new ProtocolError(
-        'INVALID_HEADER_FIELD',
-        `binary header cannot encode ext key of ${keyBytes.length} bytes`,
-      );
-    }
-    ext += int16Chars(keyBytes.length) + keyBytes + int32Chars(valueBytes.length) + valueBytes;
-    if (!convert) strings += keyBytes + valueBytes;
-  }
-  return !convert && NON_ASCII.test(strings) ? NOT_ASCII : ext;
+let scratch = Buffer.allocUnsafeSlow(2048);
+
+/** Makes room for `needed` bytes from offset 0 of the scratch buffer, keeping the first `used` bytes. */
+function reserve(used: number, needed: number): void {
+  if (needed <= scratch.length) return;
+  const bigger = Buffer.allocUnsafeSlow(Math.max(needed, scratch.length * 2));
+  scratch.copy(bigger, 0, 0, used);
+  scratch = bigger;
 }
 
 /**
- * The binary header of `cmd` as a byte string (one char per byte, to be written with the 'latin1' encoding). Building
- * one string and writing it once is much faster than one Buffer write per field. Fields the layout cannot represent
- * (a code or version outside int16, a language outside a byte, a key longer than 32767 bytes) throw ProtocolError
+ * Writes `text` as UTF-8 at `pos` preceded by its byte length (an int16 when `lengthBytes` is 2, else an int32);
+ * returns the offset after it. Short ASCII text, the usual case, is copied char by char: a native call per field costs
+ * more than the loop.
+ */
+function writeSized(text: string, pos: number, lengthBytes: 2 | 4, field: string): number {
+  const start = pos + lengthBytes;
+  reserve(pos, start + 3 * text.length);
+  const buf = scratch;
+  const n = text.length;
+  let written = -1;
+  if (n <= SHORT_STRING) {
+    let i = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 0x7f) break;
+      buf[start + i] = c;
+    }
+    if (i === n) written = n;
+  }
+  if (written < 0) written = buf.write(text, start, 'utf8');
+  if (lengthBytes === 2) {
+    if (written > 0x7fff) {
+      throw new ProtocolError('INVALID_HEADER_FIELD', `binary header cannot encode ${field} of ${written} bytes`);
+    }
+    buf[pos] = written >>> 8;
+    buf[pos + 1] = written & 0xff;
+  } else {
+    buf[pos] = written >>> 24;
+    buf[pos + 1] = (written >>> 16) & 0xff;
+    buf[pos + 2] = (written >>> 8) & 0xff;
+    buf[pos + 3] = written & 0xff;
+  }
+  return start + written;
+}
+
+/**
+ * Encodes the binary header of `cmd` into a shared scratch buffer and returns a view of it, valid only until the next
+ * call: copy it out (frame.ts copies it straight into the frame). Fields the layout cannot represent (a code or
+ * version outside int16, a language outside a byte, a key longer than 32767 bytes) throw ProtocolError
  * INVALID_HEADER_FIELD instead of being truncated.
  */
-export function binaryHeaderByteString(cmd: BinaryHeaderFields): string {
+export function encodeBinaryHeaderScratch(cmd: BinaryHeaderFields): Buffer {
   checkInt(cmd.code, -0x8000, 0x7fff, 'code');
   checkInt(cmd.version, -0x8000, 0x7fff, 'version');
   checkInt(cmd.language, 0, 0xff, 'language');
   checkInt(cmd.opaque, -0x80000000, 0xffffffff, 'opaque');
   checkInt(cmd.flag, -0x80000000, 0xffffffff, 'flag');
-  // Optimistic pass: strings taken as ASCII (byte length = length), checked once at the end, redone if wrong.
+  const buf = scratch;
+  buf.writeInt16BE(cmd.code, 0);
+  buf[2] = cmd.language;
+  buf.writeInt16BE(cmd.version, 3);
+  buf.writeUInt32BE(cmd.opaque >>> 0, 5);
+  buf.writeUInt32BE(cmd.flag >>> 0, 9);
+  let pos = cmd.remark ? writeSized(cmd.remark, 13, 4, 'remark') : (scratch.writeUInt32BE(0, 13), 17);
+  const extStart = pos;
+  pos += 4;
   const fields = cmd.extFields;
-  let ext = fields ? extAreaByteString(fields, false) : '';
-  if (ext === NOT_ASCII) ext = extAreaByteString(fields!, true);
-  const remark = cmd.remark ? utf8ByteString(cmd.remark) : '';
-  return (
-    int16Chars(cmd.code) +
-    String.fromCharCode(cmd.language) +
-    int16Chars(cmd.version) +
-    int32Chars(cmd.opaque) +
-    int32Chars(cmd.flag) +
-    int32Chars(remark.length) +
-    remark +
-    int32Chars(ext.length) +
-    ext
-  );
+  if (fields) {
+    const keys = Object.keys(fields);
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k]!;
+      const value = fields[key];
+      if (value === undefined || value === null) continue; // Java skips null entries
+      pos = writeSized(key, pos, 2, 'ext key');
+      pos = writeSized(typeof value === 'string' ? value : String(value), pos, 4, 'ext value');
+    }
+  }
+  scratch.writeUInt32BE(pos - extStart - 4, extStart);
+  return scratch.subarray(0, pos);
 }
 
-/** The binary header of `cmd` as bytes. See binaryHeaderByteString. */
+/** The binary header of `cmd` as bytes of its own. See encodeBinaryHeaderScratch. */
 export function encodeBinaryHeader(cmd: BinaryHeaderFields): Buffer {
-  return Buffer.from(binaryHeaderByteString(cmd), 'latin1');
+  return Buffer.from(encodeBinaryHeaderScratch(cmd));
 }
 
 function malformed(message: string): ProtocolError {

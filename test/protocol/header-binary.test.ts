@@ -43,6 +43,20 @@ describe('encodeBinaryHeader', () => {
     );
   });
 
+  it('writes short, long, ASCII and non-ASCII strings alike, and headers larger than its scratch buffer', () => {
+    const long = `${'x'.repeat(3000)}ü${'y'.repeat(3000)}`; // past the short-string loop and the 2 KiB scratch
+    const extFields = { a: 'plain', ü: 'ö', big: long, ascii: 'z'.repeat(600), ['k'.repeat(40)]: '' };
+    const header = encodeBinaryHeader({ ...base, remark: 'résumé', extFields });
+    const back = decodeBinaryHeader(header);
+    expect(back.remark).toBe('résumé');
+    // the empty value is written (length 0) and skipped on decode, as Java's null
+    expect(back.extFields).toEqual({ a: 'plain', ü: 'ö', big: long, ascii: 'z'.repeat(600) });
+    // one copy per call: a second encode does not change the first result
+    const again = encodeBinaryHeader(base);
+    expect(decodeBinaryHeader(header).extFields?.big).toBe(long);
+    expect(again.length).toBe(21);
+  });
+
   it('writes the minimal 21-byte header', () => {
     expect(encodeBinaryHeader(base).toString('hex')).toBe(`${FIXED}0000000000000000`);
   });
