@@ -9,7 +9,7 @@ import {
   type RemotingCommand,
   type SerializeType,
 } from '../protocol/command.js';
-import { decodeCommand, encodeCommand, FrameSplitter } from '../protocol/frame.js';
+import { decodeCommand, encodeCommand, encodeCommandHead, FrameSplitter } from '../protocol/frame.js';
 import { ResponseCode } from '../protocol/response-code.js';
 import type { Dispatcher } from './dispatcher.js';
 import { InflightLimiter } from './inflight-limiter.js';
@@ -20,6 +20,8 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 export const DEFAULT_MAX_INFLIGHT_PER_CONNECTION = 4096;
 /** Bytes queued for writing above which a server connection stops reading new requests until the queue drains. */
 export const DEFAULT_WRITE_HIGH_WATER_MARK = 4 * 1024 * 1024;
+/** Bodies at least this long are written after their frame head instead of being copied into one buffer with it. */
+const SEPARATE_BODY_BYTES = 16 * 1024;
 
 /** How a {@link RemotingConnection} behaves. */
 export interface ConnectionOptions {
@@ -148,14 +150,14 @@ export class RemotingConnection {
    */
   request(request: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
     if (this.closed) return Promise.reject(this.closedError());
-    let frame: Buffer;
+    let head: Buffer;
     try {
-      frame = encodeCommand(request, this.requestSerializeType);
+      head = this.encode(request, this.requestSerializeType);
     } catch (err) {
       return Promise.reject(err);
     }
     const response = this.table.register(request.opaque, timeoutMs);
-    this.write(frame);
+    this.writeCommand(head, request);
     return response;
   }
 
@@ -163,7 +165,7 @@ export class RemotingConnection {
   oneway(request: RemotingCommand): void {
     if (this.closed) throw this.closedError();
     const cmd = (request.flag & FLAG_ONEWAY) === 0 ? { ...request, flag: request.flag | FLAG_ONEWAY } : request;
-    this.write(encodeCommand(cmd, this.requestSerializeType));
+    this.writeCommand(this.encode(cmd, this.requestSerializeType), cmd);
   }
 
   /**
@@ -175,16 +177,16 @@ export class RemotingConnection {
       this.logger.debug({ peer: this.remoteAddress, opaque: response.opaque }, 'connection closed, response dropped');
       return;
     }
-    let frame: Buffer;
+    let cmd = response;
+    let head: Buffer;
     try {
-      frame = encodeCommand(response);
+      head = this.encode(response, response.serializeType);
     } catch (err) {
       this.logger.error({ err, peer: this.remoteAddress, code: request.code }, 'cannot encode response');
-      frame = encodeCommand(
-        createResponse(request, ResponseCode.SYSTEM_ERROR, { remark: 'the response could not be encoded' }),
-      );
+      cmd = createResponse(request, ResponseCode.SYSTEM_ERROR, { remark: 'the response could not be encoded' });
+      head = encodeCommand(cmd);
     }
-    this.write(frame);
+    this.writeCommand(head, cmd);
   }
 
   /** Stops reading further frames (graceful shutdown); responses already being produced are still written. */
@@ -207,6 +209,19 @@ export class RemotingConnection {
   /** Closes the connection at once; queued writes are lost. */
   destroy(): void {
     this.socket.destroy();
+  }
+
+  /** The frame of `cmd`: whole, or only its head when its body is big enough to be written separately. */
+  private encode(cmd: RemotingCommand, serializeType: SerializeType | undefined): Buffer {
+    return cmd.body !== undefined && cmd.body.length >= SEPARATE_BODY_BYTES
+      ? encodeCommandHead(cmd, serializeType)
+      : encodeCommand(cmd, serializeType);
+  }
+
+  /** Writes `head` (from {@link encode}) and, when it is only the head, the body after it: no copy of big bodies. */
+  private writeCommand(head: Buffer, cmd: RemotingCommand): void {
+    this.write(head);
+    if (cmd.body !== undefined && cmd.body.length >= SEPARATE_BODY_BYTES) this.write(cmd.body);
   }
 
   private write(frame: Buffer): void {

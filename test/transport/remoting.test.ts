@@ -68,6 +68,22 @@ describe('RemotingServer + RemotingClient on real sockets', () => {
     }
   });
 
+  it('carries big bodies (written after their frame head, uncopied) interleaved with small ones, both ways', async () => {
+    const { server, addr } = await startServer();
+    server.registerHandler(ECHO, echo);
+    const client = newClient({ requestSerializeType: SerializeType.ROCKETMQ });
+    const bodies = [16 * 1024, 10, 16 * 1024 - 1, 300_000, 0, 70_000].map((size, n) =>
+      Buffer.alloc(size, n + 1).fill(n + 7, 0, Math.min(size, 5)),
+    );
+    const responses = await Promise.all(
+      bodies.map((body, n) => client.invoke(addr, createRequest(ECHO, { extFields: { n: String(n) }, body }), 5000)),
+    );
+    responses.forEach((response, n) => {
+      expect(response.extFields?.n).toBe(String(n));
+      expect(response.body ?? Buffer.alloc(0)).toEqual(bodies[n]);
+    });
+  });
+
   it('rejects with REQUEST_TIMEOUT when no response comes in time, and the connection serves on', async () => {
     const { server, addr } = await startServer();
     server.registerHandler(NEVER_ANSWERS, () => undefined);
