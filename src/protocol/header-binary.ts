@@ -33,9 +33,6 @@ function checkInt(value: number, min: number, max: number, field: string): void 
   }
 }
 
-/** Matches any char outside ASCII (in a latin1 view: any byte >= 0x80). */
-const NON_ASCII = /[^\x00-\x7f]/;
-
 /** Strings up to this length are copied by a JS loop; longer ones by one native UTF-8 write. */
 const SHORT_STRING = 512;
 
@@ -139,8 +136,14 @@ function malformed(message: string): ProtocolError {
  * slice of that view; anything else is decoded as UTF-8, and rejected when invalid.
  */
 function readText(bytes: Buffer, latin1: string, base: number, start: number, end: number, field: string): string {
-  const view = latin1.slice(start - base, end - base);
-  if (!NON_ASCII.test(view)) return view;
+  // Checked per string: the whole area is rarely ASCII, its length fields have bytes >= 0x80 (a 200-byte value).
+  let i = start;
+  if (end - start <= 64) {
+    while (i < end && bytes[i]! < 0x80) i++;
+  } else if (isAscii(bytes.subarray(start, end))) {
+    i = end;
+  }
+  if (i === end) return latin1.slice(start - base, end - base);
   const text = bytes.toString('utf8', start, end);
   if (text.includes('\uFFFD') && !isUtf8(bytes.subarray(start, end))) throw malformed(`${field} is not valid UTF-8`);
   return text;
@@ -156,8 +159,6 @@ export function decodeBinaryHeaderAt(bytes: Buffer, start: number, end: number):
   // the strings area (after the 13 fixed bytes) as latin1, one char per byte
   const base = start + 13;
   const latin1 = bytes.toString('latin1', base, end);
-  // usual case: every string is a plain slice, no per-string check
-  const allAscii = isAscii(new Uint8Array(bytes.buffer, bytes.byteOffset + base, end - base));
   const code = bytes.readInt16BE(start);
   const language = bytes[start + 2]!;
   const version = bytes.readInt16BE(start + 3);
@@ -188,12 +189,8 @@ export function decodeBinaryHeaderAt(bytes: Buffer, start: number, end: number):
     const valueStart = pos;
     pos += valueLength;
     if (keyLength === 0 || valueLength === 0) continue; // null key or value: Java would store null; we skip it
-    const key = allAscii
-      ? latin1.slice(keyStart - base, keyStart - base + keyLength)
-      : readText(bytes, latin1, base, keyStart, keyStart + keyLength, 'ext key');
-    const value = allAscii
-      ? latin1.slice(valueStart - base, pos - base)
-      : readText(bytes, latin1, base, valueStart, pos, 'ext value');
+    const key = readText(bytes, latin1, base, keyStart, keyStart + keyLength, 'ext key');
+    const value = readText(bytes, latin1, base, valueStart, pos, 'ext value');
     extFields ??= {};
     if (key === '__proto__') {
       Object.defineProperty(extFields, key, { value, enumerable: true, writable: true, configurable: true });
