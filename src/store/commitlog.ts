@@ -67,17 +67,18 @@ export class CommitLog {
   }
 
   /**
-   * Reserves room for a record of `size` bytes at the tail; the caller encodes it at `buf[off]` right away (its
-   * physical offset is `pos`). Ends the current segment with a blank record first when the record does not fit.
+   * Reserves room for a record of `size` bytes at the tail; the caller encodes it right away at
+   * `log.reservedBuf[log.reservedOff]` (its physical offset is `log.reservedPos`). Ends the current segment with a
+   * blank record first when the record does not fit.
    */
-  reserveRecord(size: number): { buf: Buffer; off: number; pos: number } {
+  reserveRecord(size: number): void {
     const remaining = this.log.remainingInSegment();
     if (size + BLANK_RECORD_SIZE > remaining) {
       const { buf, off } = this.log.reserve(BLANK_RECORD_SIZE);
       writeBlankRecord(buf, off, remaining);
       this.log.skipToSegmentEnd();
     }
-    return this.log.reserve(size);
+    this.log.reserveSlot(size);
   }
 
   /** The bytes of the record at `phyOffset` whose size is known (from a ConsumeQueue entry). */

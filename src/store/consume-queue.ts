@@ -177,7 +177,10 @@ export class ConsumeQueue {
   }
 
   private append(phyOffset: number, size: number, tagsCode: number): void {
-    const { buf, off } = this.log.reserve(CQ_ENTRY_SIZE);
+    const log = this.log;
+    log.reserveSlot(CQ_ENTRY_SIZE);
+    const buf = log.reservedBuf;
+    const off = log.reservedOff;
     writeLong(buf, phyOffset, off);
     buf.writeInt32BE(size, off + 8);
     writeLong(buf, tagsCode, off + 12);

@@ -4,18 +4,19 @@ import * as path from 'node:path';
 import { RocketMQError } from '../common/errors.js';
 import { type Logger, silentLogger } from '../common/logger.js';
 import { tagsHashCode } from '../protocol/message/hash.js';
-import { type HostAddress, parseIp } from '../protocol/message/host.js';
+import { encodedHostLength, encodeHost, type HostAddress, lookupIp, parseIp } from '../protocol/message/host.js';
 import { createOffsetMsgId } from '../protocol/message/message-id.js';
 import { decodeProperties, KEY_SEPARATOR, MessageConst } from '../protocol/message/properties.js';
 import {
+  crc32Body,
   decodeRecord,
-  encodeRecordInto,
   MAX_SHORT_FIELD_BYTES,
   type MessageRecord,
   RECORD_FIXED_SIZE,
   RecordField,
   recordSize,
   storeTimestampPosition,
+  writeRecordUnchecked,
 } from '../protocol/message/record.js';
 import { MessageSysFlag, transactionType } from '../protocol/message/sysflag.js';
 import { type Checkpoint, CheckpointFile } from './checkpoint.js';
@@ -93,9 +94,10 @@ export class FileStore implements MessageStore {
   /** A ConsumeQueue/index/checkpoint flush waiting to start, shared by callers arriving meanwhile. */
   private queuedLogics: Promise<void> | null = null;
   private lastStoreTimestamp = 0;
-  private readonly validTopics = new Map<string, number>();
-  private readonly storeHostV6: boolean;
-  private lastValidHost = '';
+  /** Topics already found valid, with their UTF-8 bytes (written into every record of the topic). */
+  private readonly validTopics = new Map<string, Buffer>();
+  /** The store host as records carry it (IP bytes + int32 port), encoded once. */
+  private readonly storeHostBytes: Buffer;
   private releaseLock: (() => void) | undefined;
   private readonly tagsCodeOf: FileStoreOptions['tagsCodeOf'];
   private readonly counters = { putCount: 0, putBytes: 0, putFailures: 0, getCount: 0, getFoundCount: 0 };
@@ -107,10 +109,11 @@ export class FileStore implements MessageStore {
     this.clock = options.clock ?? Date.now;
     this.tagsCodeOf = options.tagsCodeOf;
     this.storeHost = { host: this.config.brokerIP1, port: this.config.listenPort };
-    this.storeHostV6 = this.storeHost.host.includes(':');
     if (!parseIp(this.storeHost.host)) {
       throw new RocketMQError('CONFIG_INVALID', `brokerIP1 ${this.storeHost.host} is not an IP address`);
     }
+    this.storeHostBytes = Buffer.alloc(encodedHostLength(this.storeHost));
+    encodeHost(this.storeHost, this.storeHostBytes, 0);
     const commitLogDir = this.config.storePathCommitLog
       ? expandHome(this.config.storePathCommitLog)
       : path.join(this.rootDir, 'commitlog');
@@ -492,42 +495,38 @@ export class FileStore implements MessageStore {
     const propsBytes = Buffer.byteLength(msg.properties, 'utf8');
     const illegal = this.validate(msg, propsBytes);
     if (illegal) return this.refused(illegal[0], illegal[1]);
+    // Both known to be there: validate() checked the topic and the born host.
+    const topic = this.validTopics.get(msg.topic)!;
+    const bornIp = lookupIp(msg.bornHost.host)!;
     const size = recordSize(
-      this.validTopics.get(msg.topic)!,
+      topic.length,
       msg.body.length,
       propsBytes,
-      msg.bornHost.host.includes(':'),
-      this.storeHostV6,
+      bornIp.length === 16,
+      this.storeHostBytes.length === 20,
     );
     if (!this.commitLog.fits(size)) return this.refused('MESSAGE_ILLEGAL', `record of ${size} bytes exceeds a segment`);
 
     const tranType = transactionType(msg.sysFlag);
-    const toQueue =
-      tranType === MessageSysFlag.TRANSACTION_NOT_TYPE || tranType === MessageSysFlag.TRANSACTION_COMMIT_TYPE;
-    const cq = toQueue ? this.queueFor(msg.topic, msg.queueId) : undefined;
+    const cq = toConsumeQueue(tranType) ? this.queueFor(msg.topic, msg.queueId) : undefined;
     const queueOffset = cq ? cq.maxOffset : 0;
     const storeTimestamp = this.clock();
-    const slot = this.commitLog.reserveRecord(size);
-    const physicalOffset = slot.pos;
-    encodeRecordInto(
-      {
-        topic: msg.topic,
-        queueId: msg.queueId,
-        flag: msg.flag,
-        queueOffset,
-        physicalOffset,
-        sysFlag: msg.sysFlag,
-        bornTimestamp: msg.bornTimestamp,
-        bornHost: msg.bornHost,
-        storeTimestamp,
-        storeHost: this.storeHost,
-        reconsumeTimes: msg.reconsumeTimes,
-        preparedTransactionOffset: msg.preparedTransactionOffset,
-        body: msg.body,
-        properties: msg.properties,
-      },
-      slot.buf,
-      slot.off,
+    this.commitLog.reserveRecord(size);
+    const log = this.commitLog.log;
+    const physicalOffset = log.reservedPos;
+    writeRecordUnchecked(
+      log.reservedBuf,
+      log.reservedOff,
+      size,
+      msg,
+      bornIp,
+      topic,
+      propsBytes,
+      this.storeHostBytes,
+      queueOffset,
+      physicalOffset,
+      storeTimestamp,
+      crc32Body(msg.body),
     );
     let tags = msg.tags;
     let keys = msg.keys;
@@ -538,12 +537,19 @@ export class FileStore implements MessageStore {
       keys = splitKeys(props[MessageConst.KEYS]);
       uniqKey = props[MessageConst.UNIQ_KEY];
     }
-    this.dispatch(msg.topic, msg.queueId, queueOffset, tranType, physicalOffset, size, storeTimestamp, {
-      tagsCode: msg.tagsCode ?? tagsHashCode(tags),
+    this.dispatch(
+      msg.topic,
+      msg.queueId,
+      queueOffset,
+      tranType,
+      physicalOffset,
+      size,
+      storeTimestamp,
+      msg.tagsCode ?? tagsHashCode(tags),
       keys,
       uniqKey,
-      queue: cq,
-    });
+      cq,
+    );
     this.counters.putCount++;
     this.counters.putBytes += size;
     return new AppendedResult(this.storeHost, physicalOffset, queueOffset, size, storeTimestamp);
@@ -565,7 +571,7 @@ export class FileStore implements MessageStore {
     if (!this.validTopics.has(msg.topic)) {
       if (!isValidTopic(msg.topic)) return ['MESSAGE_ILLEGAL', `invalid topic name ${JSON.stringify(msg.topic)}`];
       if (this.validTopics.size > 100_000) this.validTopics.clear();
-      this.validTopics.set(msg.topic, Buffer.byteLength(msg.topic, 'utf8'));
+      this.validTopics.set(msg.topic, Buffer.from(msg.topic, 'utf8'));
     }
     if (msg.body.length > this.config.maxMessageSize) {
       return [
@@ -583,14 +589,12 @@ export class FileStore implements MessageStore {
     if (!Number.isSafeInteger(msg.bornTimestamp) || !Number.isSafeInteger(msg.preparedTransactionOffset)) {
       return ['MESSAGE_ILLEGAL', 'bornTimestamp or preparedTransactionOffset is not an integer'];
     }
-    if (msg.bornHost.host !== this.lastValidHost) {
-      if (!parseIp(msg.bornHost.host)) return ['MESSAGE_ILLEGAL', `invalid born host ${msg.bornHost.host}`];
-      this.lastValidHost = msg.bornHost.host;
-    }
+    if (!lookupIp(msg.bornHost.host)) return ['MESSAGE_ILLEGAL', `invalid born host ${msg.bornHost.host}`];
     if (!isInt32(msg.bornHost.port)) return ['MESSAGE_ILLEGAL', `invalid born host port ${msg.bornHost.port}`];
     return undefined;
   }
 
+  /** Adds an appended record to its ConsumeQueue (`queue` when the caller has it) and the index, then tells listeners. */
   private dispatch(
     topic: string,
     queueId: number,
@@ -599,22 +603,21 @@ export class FileStore implements MessageStore {
     phy: number,
     size: number,
     storeTimestamp: number,
-    extra: { tagsCode: number; keys: readonly string[] | undefined; uniqKey: string | undefined; queue?: ConsumeQueue },
+    tagsCode: number,
+    keys: readonly string[] | undefined,
+    uniqKey: string | undefined,
+    queue: ConsumeQueue | undefined,
   ): void {
     this.lastStoreTimestamp = storeTimestamp;
-    const toQueue =
-      tranType === MessageSysFlag.TRANSACTION_NOT_TYPE || tranType === MessageSysFlag.TRANSACTION_COMMIT_TYPE;
-    if (toQueue) {
-      const cq = extra.queue ?? this.queueFor(topic, queueId);
-      cq.put(queueOffset, phy, size, extra.tagsCode);
-    }
+    const toQueue = toConsumeQueue(tranType);
+    if (toQueue) (queue ?? this.queueFor(topic, queueId)).put(queueOffset, phy, size, tagsCode);
     if (this.config.messageIndexEnable && tranType !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) {
-      this.index.buildIndex(topic, extra.uniqKey, extra.keys, phy, storeTimestamp);
+      this.index.buildIndex(topic, uniqKey, keys, phy, storeTimestamp);
     }
     if (toQueue && this.running) {
       for (const l of this.listeners) {
         try {
-          l(topic, queueId, queueOffset, extra.tagsCode);
+          l(topic, queueId, queueOffset, tagsCode);
         } catch (err) {
           this.logger.warn({ err }, 'message arrival listener failed');
         }
@@ -629,10 +632,7 @@ export class FileStore implements MessageStore {
   private plausible(rec: ScannedRecord): boolean {
     if (!isValidTopic(rec.topic) || rec.queueId < 0 || rec.queueId > MAX_QUEUE_ID) return false;
     if ((rec.sysFlag & ~KNOWN_SYS_FLAGS) !== 0 || rec.storeTimestamp <= 0 || rec.queueOffset < 0) return false;
-    const tranType = transactionType(rec.sysFlag);
-    if (tranType !== MessageSysFlag.TRANSACTION_NOT_TYPE && tranType !== MessageSysFlag.TRANSACTION_COMMIT_TYPE) {
-      return true;
-    }
+    if (!toConsumeQueue(transactionType(rec.sysFlag))) return true;
     const cq = this.queues.get(rec.topic)?.get(rec.queueId);
     if (!cq || cq.log.segments.length === 0) return true;
     return rec.queueOffset === cq.maxOffset;
@@ -649,11 +649,10 @@ export class FileStore implements MessageStore {
       rec.physicalOffset,
       rec.size,
       rec.storeTimestamp,
-      {
-        tagsCode: special ?? tagsHashCode(props[MessageConst.TAGS]),
-        keys: splitKeys(props[MessageConst.KEYS]),
-        uniqKey: props[MessageConst.UNIQ_KEY],
-      },
+      special ?? tagsHashCode(props[MessageConst.TAGS]),
+      splitKeys(props[MessageConst.KEYS]),
+      props[MessageConst.UNIQ_KEY],
+      undefined,
     );
   }
 
@@ -832,6 +831,11 @@ function flushTimedOut(r: PutResult): PutResult {
     msgId: r.msgId,
     storeTimestamp: r.storeTimestamp,
   };
+}
+
+/** PREPARED and ROLLBACK transaction records get no ConsumeQueue entry. */
+function toConsumeQueue(tranType: number): boolean {
+  return tranType === MessageSysFlag.TRANSACTION_NOT_TYPE || tranType === MessageSysFlag.TRANSACTION_COMMIT_TYPE;
 }
 
 function splitKeys(keys: string | undefined): string[] | undefined {

@@ -46,6 +46,13 @@ export class SegmentedLog {
   unwrittenBytes = 0;
   /** Number of fdatasync rounds done (group commit shows fewer rounds than appends). */
   flushRounds = 0;
+  /**
+   * Where the last {@link reserveSlot} put its `n` bytes: `reservedBuf[reservedOff, reservedOff + n)`, at absolute
+   * offset `reservedPos`. Fields rather than a returned object: the store reserves once per message.
+   */
+  reservedBuf: Buffer = Buffer.alloc(0);
+  reservedOff = 0;
+  reservedPos = 0;
   private chunks: Chunk[] = [];
   private writing: Promise<void> | null = null;
   private kickScheduled = false;
@@ -109,6 +116,12 @@ export class SegmentedLog {
    * `n` must not exceed {@link remainingInSegment}.
    */
   reserve(n: number): { buf: Buffer; off: number; pos: number } {
+    this.reserveSlot(n);
+    return { buf: this.reservedBuf, off: this.reservedOff, pos: this.reservedPos };
+  }
+
+  /** {@link reserve} leaving its answer in reservedBuf / reservedOff / reservedPos instead of a new object. */
+  reserveSlot(n: number): void {
     if (this.failure) throw new RocketMQError('SYSTEM_ERROR', `write to ${this.dir} failed`, { cause: this.failure });
     if (n > this.remainingInSegment()) throw new RocketMQError('SYSTEM_ERROR', 'append crosses a segment end');
     let chunk = this.chunks.at(-1);
@@ -118,13 +131,13 @@ export class SegmentedLog {
       chunk = { start: this.writePos, buf: Buffer.allocUnsafe(cap), len: 0, written: 0, segment };
       this.chunks.push(chunk);
     }
-    const off = chunk.len;
-    const pos = this.writePos;
+    this.reservedBuf = chunk.buf;
+    this.reservedOff = chunk.len;
+    this.reservedPos = this.writePos;
     chunk.len += n;
     this.writePos += n;
     this.unwrittenBytes += n;
     this.kick();
-    return { buf: chunk.buf, off, pos };
   }
 
   /** Moves the tail to the start of the next segment (after a blank record). */

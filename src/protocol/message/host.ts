@@ -87,8 +87,11 @@ export function parseIp(host: string): Uint8Array | undefined {
   return lookupIp(host)?.slice();
 }
 
-/** {@link parseIp} through a cache; the returned bytes are shared and must not be modified. */
-function lookupIp(host: string): Uint8Array | undefined {
+/**
+ * {@link parseIp} through a cache and without the copy: the returned bytes are shared and must not be modified.
+ * For encoders that write the same few hosts over and over (the store's append path).
+ */
+export function lookupIp(host: string): Uint8Array | undefined {
   const cached = ipCache.get(host);
   if (cached !== undefined) return cached;
   const ip = isIPv6(host) ? parseIPv6(host) : parseIPv4(host);

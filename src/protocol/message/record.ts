@@ -10,7 +10,7 @@
 import { isUtf8 } from 'node:buffer';
 import { ProtocolError, RocketMQError } from '../../common/errors.js';
 import { crc32 } from './crc32.js';
-import { decodeHost, encodeHost, type HostAddress, isIPv6 } from './host.js';
+import { decodeHost, encodeHost, HOST_V4_LENGTH, HOST_V6_LENGTH, type HostAddress, isIPv6, lookupIp } from './host.js';
 import { MessageSysFlag } from './sysflag.js';
 
 /** Magic of a record with a 1-byte topic length. */
@@ -129,7 +129,7 @@ export function encodeRecord(rec: MessageRecordInput, options?: EncodeRecordOpti
  * Writes one record into `target` at `offset` (the store appends into its write buffer without an extra copy) and
  * returns its size. The stored sysFlag gets its two IPv6 bits set from the host texts, whatever `rec.sysFlag` says.
  * Throws RocketMQError MESSAGE_ILLEGAL for an empty or too long topic or properties over 32767 bytes, and
- * INVALID_PARAMETER for values outside their field's range or a target too small.
+ * INVALID_PARAMETER for values outside their field's range or a target too small; nothing is written then.
  */
 export function encodeRecordInto(
   rec: MessageRecordInput,
@@ -154,40 +154,146 @@ export function encodeRecordInto(
     throw new RocketMQError('INVALID_PARAMETER', `record of ${size} bytes does not fit at ${offset}`);
   }
   const bodyCrc = rec.bodyCrc ?? crc32Body(rec.body);
-  const sysFlag =
-    (rec.sysFlag & ~(MessageSysFlag.BORNHOST_V6_FLAG | MessageSysFlag.STOREHOSTADDRESS_V6_FLAG)) |
-    (bornV6 ? MessageSysFlag.BORNHOST_V6_FLAG : 0) |
-    (storeV6 ? MessageSysFlag.STOREHOSTADDRESS_V6_FLAG : 0);
-
-  let p = offset;
-  p = writeInt32(target, size, p, 'size');
-  p = writeInt32(target, v2 ? MESSAGE_MAGIC_V2 : MESSAGE_MAGIC_V1, p, 'magic');
-  p = writeInt32(target, bodyCrc, p, 'bodyCrc');
-  p = writeInt32(target, rec.queueId, p, 'queueId');
-  p = writeInt32(target, rec.flag, p, 'flag');
-  p = writeInt64(target, rec.queueOffset, p, 'queueOffset');
-  p = writeInt64(target, rec.physicalOffset, p, 'physicalOffset');
-  p = writeInt32(target, sysFlag, p, 'sysFlag');
-  p = writeInt64(target, rec.bornTimestamp, p, 'bornTimestamp');
-  p += encodeHost(rec.bornHost, target, p);
-  p = writeInt64(target, rec.storeTimestamp, p, 'storeTimestamp');
-  p += encodeHost(rec.storeHost, target, p);
-  p = writeInt32(target, rec.reconsumeTimes, p, 'reconsumeTimes');
-  p = writeInt64(target, rec.preparedTransactionOffset, p, 'preparedTransactionOffset');
-  p = writeInt32(target, rec.body.length, p, 'bodyLength');
-  target.set(rec.body, p);
-  p += rec.body.length;
-  if (v2) {
-    target.writeInt16BE(topicBytes, p);
-    p += 2;
-  } else {
-    target[p++] = topicBytes;
-  }
-  p += target.write(rec.topic, p, topicBytes, 'utf8');
-  target.writeInt16BE(propsBytes, p);
-  p += 2;
-  p += target.write(rec.properties, p, propsBytes, 'utf8');
+  checkInt32(bodyCrc, 'bodyCrc');
+  checkInt32(rec.queueId, 'queueId');
+  checkInt32(rec.flag, 'flag');
+  checkInt64(rec.queueOffset, 'queueOffset');
+  checkInt64(rec.physicalOffset, 'physicalOffset');
+  checkInt32(rec.sysFlag, 'sysFlag');
+  checkInt64(rec.bornTimestamp, 'bornTimestamp');
+  const bornIp = hostIp(rec.bornHost);
+  checkInt64(rec.storeTimestamp, 'storeTimestamp');
+  const storeHost = Buffer.allocUnsafe(storeV6 ? HOST_V6_LENGTH : HOST_V4_LENGTH);
+  encodeHost(rec.storeHost, storeHost, 0);
+  checkInt32(rec.reconsumeTimes, 'reconsumeTimes');
+  checkInt64(rec.preparedTransactionOffset, 'preparedTransactionOffset');
+  writeRecordUnchecked(
+    target,
+    offset,
+    size,
+    rec,
+    bornIp,
+    Buffer.from(rec.topic, 'utf8'),
+    propsBytes,
+    storeHost,
+    rec.queueOffset,
+    rec.physicalOffset,
+    rec.storeTimestamp,
+    bodyCrc,
+  );
   return size;
+}
+
+/** The fields of a record that its writer copies from the message as they are. */
+export type RecordSource = Pick<
+  MessageRecord,
+  | 'queueId'
+  | 'flag'
+  | 'sysFlag'
+  | 'bornTimestamp'
+  | 'bornHost'
+  | 'reconsumeTimes'
+  | 'preparedTransactionOffset'
+  | 'body'
+  | 'properties'
+>;
+
+/**
+ * Writes one record whose fields the caller has validated: the store's append path, where it runs once per message.
+ * It is {@link encodeRecordInto} without the checks and without re-deriving what a writer of many records knows
+ * already, so the caller guarantees:
+ * - `size` is the record's exact size ({@link recordSize} of these parts) and `target` has room for it at `at`;
+ * - int32 fields of `src` are int32s, int64 ones (and the three positions) safe integers, the port an int32;
+ * - `bornIp` is the 4 or 16 address bytes of `src.bornHost` ({@link lookupIp}), `topic` the topic's UTF-8 bytes
+ *   (1 to 32767; V2 magic when over 127), `storeHost` the 8 or 20 bytes {@link encodeHost} writes for the store host,
+ *   `propsBytes` the UTF-8 length of `src.properties` (at most 32767), `bodyCrc` the BODYCRC field.
+ * Fields are written byte by byte: no range checks, no BigInt, no temporary objects. The bytes are the same as
+ * encodeRecordInto's (the tests compare the two).
+ */
+export function writeRecordUnchecked(
+  target: Buffer,
+  at: number,
+  size: number,
+  src: RecordSource,
+  bornIp: Uint8Array,
+  topic: Uint8Array,
+  propsBytes: number,
+  storeHost: Uint8Array,
+  queueOffset: number,
+  physicalOffset: number,
+  storeTimestamp: number,
+  bodyCrc: number,
+): void {
+  const v2 = topic.length > MAX_V1_TOPIC_BYTES;
+  const sysFlag =
+    (src.sysFlag & ~(MessageSysFlag.BORNHOST_V6_FLAG | MessageSysFlag.STOREHOSTADDRESS_V6_FLAG)) |
+    (bornIp.length === 16 ? MessageSysFlag.BORNHOST_V6_FLAG : 0) |
+    (storeHost.length === HOST_V6_LENGTH ? MessageSysFlag.STOREHOSTADDRESS_V6_FLAG : 0);
+  putInt32(target, at, size);
+  putInt32(target, at + 4, v2 ? MESSAGE_MAGIC_V2 : MESSAGE_MAGIC_V1);
+  putInt32(target, at + 8, bodyCrc);
+  putInt32(target, at + 12, src.queueId);
+  putInt32(target, at + 16, src.flag);
+  putInt64(target, at + 20, queueOffset);
+  putInt64(target, at + 28, physicalOffset);
+  putInt32(target, at + 36, sysFlag);
+  putInt64(target, at + 40, src.bornTimestamp);
+  let p = at + RecordField.BORN_HOST;
+  putBytes(target, p, bornIp);
+  p += bornIp.length;
+  putInt32(target, p, src.bornHost.port);
+  putInt64(target, p + 4, storeTimestamp);
+  p += 12;
+  putBytes(target, p, storeHost);
+  p += storeHost.length;
+  putInt32(target, p, src.reconsumeTimes);
+  putInt64(target, p + 4, src.preparedTransactionOffset);
+  const body = src.body;
+  putInt32(target, p + 12, body.length);
+  p += 16;
+  target.set(body, p);
+  p += body.length;
+  if (v2) {
+    target[p++] = topic.length >>> 8;
+  }
+  target[p++] = topic.length;
+  putBytes(target, p, topic);
+  p += topic.length;
+  target[p] = propsBytes >>> 8;
+  target[p + 1] = propsBytes;
+  if (propsBytes > 0) target.write(src.properties, p + 2, propsBytes, 'utf8');
+}
+
+/** Big-endian int32 (or uint32) at `at`; Uint8Array stores keep the low 8 bits of each shifted value. */
+function putInt32(target: Uint8Array, at: number, value: number): void {
+  target[at] = value >>> 24;
+  target[at + 1] = value >>> 16;
+  target[at + 2] = value >>> 8;
+  target[at + 3] = value;
+}
+
+/**
+ * Big-endian int64 of a safe integer at `at`, as two int32 halves: the high half is floor(value / 2^32) (negative
+ * for negative values, two's complement), the low half value mod 2^32, which `>>> 0` yields for any safe integer.
+ */
+function putInt64(target: Uint8Array, at: number, value: number): void {
+  putInt32(target, at, Math.floor(value / 0x100000000));
+  putInt32(target, at + 4, value >>> 0);
+}
+
+/** Copies a few bytes (host, topic): a plain loop beats TypedArray#set's call overhead at these lengths. */
+function putBytes(target: Uint8Array, at: number, bytes: Uint8Array): void {
+  for (let i = 0; i < bytes.length; i++) target[at + i] = bytes[i]!;
+}
+
+/** The IP bytes of `host` with the checks of {@link encodeHost}. */
+function hostIp(host: HostAddress): Uint8Array {
+  const ip = lookupIp(host.host);
+  if (ip === undefined) throw new RocketMQError('INVALID_PARAMETER', `not an IP address: ${JSON.stringify(host.host)}`);
+  if (!Number.isInteger(host.port) || host.port < -0x80000000 || host.port > 0x7fffffff) {
+    throw new RocketMQError('INVALID_PARAMETER', `port out of range: ${host.port}`);
+  }
+  return ip;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -337,20 +443,26 @@ function readInt64(buf: Buffer, at: number): number {
   return value;
 }
 
-function writeInt32(buf: Buffer, value: number, at: number, field: string): number {
+function checkInt32(value: number, field: string): void {
   if (!Number.isInteger(value) || value < -0x80000000 || value > 0xffffffff) {
     throw new RocketMQError('INVALID_PARAMETER', `${field} is not an int32: ${value}`);
   }
-  buf.writeInt32BE(value | 0, at);
+}
+
+function checkInt64(value: number, field: string): void {
+  if (!Number.isSafeInteger(value)) {
+    throw new RocketMQError('INVALID_PARAMETER', `${field} is not a safe integer: ${value}`);
+  }
+}
+
+function writeInt32(buf: Buffer, value: number, at: number, field: string): number {
+  checkInt32(value, field);
+  putInt32(buf, at, value);
   return at + 4;
 }
 
 function writeInt64(buf: Buffer, value: number, at: number, field: string): number {
-  if (!Number.isSafeInteger(value)) {
-    throw new RocketMQError('INVALID_PARAMETER', `${field} is not a safe integer: ${value}`);
-  }
-  const high = Math.floor(value / 0x100000000);
-  buf.writeInt32BE(high, at);
-  buf.writeUInt32BE(value - high * 0x100000000, at + 4);
+  checkInt64(value, field);
+  putInt64(buf, at, value);
   return at + 8;
 }

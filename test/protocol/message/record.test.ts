@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError, RocketMQError } from '../../../src/common/errors.js';
 import { crc32, crc32Portable, HAS_NATIVE_CRC32 } from '../../../src/protocol/message/crc32.js';
-import { decodeHost } from '../../../src/protocol/message/host.js';
+import { decodeHost, encodeHost, lookupIp } from '../../../src/protocol/message/host.js';
 import {
   BLANK_MAGIC,
   crc32Body,
@@ -17,6 +17,7 @@ import {
   patchRecordPosition,
   recordSize,
   writeBlankRecord,
+  writeRecordUnchecked,
 } from '../../../src/protocol/message/record.js';
 
 const hex = (parts: string[]) => Buffer.from(parts.join(''), 'hex');
@@ -259,6 +260,47 @@ describe('record round trips and fuzzing', () => {
       }),
       { seed: 20240601, numRuns: 150 },
     );
+  });
+
+  it('writeRecordUnchecked from pre-encoded parts writes the bytes of encodeRecord (seeded)', () => {
+    fc.assert(
+      fc.property(recordArb, fc.nat(7), (r, at) => {
+        const expected = encodeRecord(r);
+        const storeHost = Buffer.alloc(r.storeHost.host.includes(':') ? 20 : 8);
+        encodeHost(r.storeHost, storeHost, 0);
+        const topic = Buffer.from(r.topic, 'utf8');
+        if (topic.length > 32767) return;
+        const target = Buffer.alloc(at + expected.length + 5, 0xee);
+        writeRecordUnchecked(
+          target,
+          at,
+          expected.length,
+          r,
+          lookupIp(r.bornHost.host)!,
+          topic,
+          Buffer.byteLength(r.properties, 'utf8'),
+          storeHost,
+          r.queueOffset,
+          r.physicalOffset,
+          r.storeTimestamp,
+          crc32Body(r.body),
+        );
+        expect(target.subarray(at, at + expected.length)).toEqual(expected);
+        // Not a byte before or after the record is touched.
+        expect(target.subarray(0, at).every((b) => b === 0xee)).toBe(true);
+        expect(target.subarray(at + expected.length).every((b) => b === 0xee)).toBe(true);
+      }),
+      { seed: 20261121, numRuns: 200 },
+    );
+  });
+
+  it('writes negative and 2^53-scale int64 fields as two’s complement big-endian', () => {
+    const rec = { ...goldenRecord, queueOffset: -1, physicalOffset: Number.MAX_SAFE_INTEGER };
+    const buf = encodeRecord({ ...rec, preparedTransactionOffset: Number.MIN_SAFE_INTEGER });
+    expect(buf.subarray(20, 36).toString('hex')).toBe('ffffffffffffffff' + '001fffffffffffff');
+    // PREPARED TRANSACTION OFFSET sits at 76 with IPv4 hosts (after RECONSUMETIMES at 72).
+    expect(buf.subarray(76, 84).toString('hex')).toBe('ffe0000000000001');
+    expect(decodeRecord(buf)).toMatchObject({ queueOffset: -1, physicalOffset: Number.MAX_SAFE_INTEGER });
   });
 
   const onlyProtocolErrors = (fn: () => unknown) => {
