@@ -36,7 +36,22 @@ export interface IndexItem {
 
 /** `abs(hashCode(key))` with Integer.MIN_VALUE mapped to 0, as RocketMQ hashes index keys. */
 export function indexKeyHash(key: string): number {
-  const h = javaStringHashCode(key);
+  return positiveHash(javaStringHashCode(key));
+}
+
+/**
+ * `indexKeyHash(topic + '#' + key)` without building that string (the store indexes one or two keys per message):
+ * Java's string hash is `h = 31 * h + char` over the characters in order, so it just continues over '#' and the key.
+ */
+export function topicKeyHash(topic: string, key: string): number {
+  let h = 0;
+  for (let i = 0; i < topic.length; i++) h = (Math.imul(h, 31) + topic.charCodeAt(i)) | 0;
+  h = (Math.imul(h, 31) + 0x23) | 0;
+  for (let i = 0; i < key.length; i++) h = (Math.imul(h, 31) + key.charCodeAt(i)) | 0;
+  return positiveHash(h);
+}
+
+function positiveHash(h: number): number {
   return h === -0x80000000 ? 0 : Math.abs(h);
 }
 
@@ -183,9 +198,13 @@ export class IndexFile {
 
   /** Adds `key` for the record at `phyOffset` stored at `storeTimestamp`. False when the file is full. */
   putKey(key: string, phyOffset: number, storeTimestamp: number): boolean {
+    return this.putKeyHash(indexKeyHash(key), phyOffset, storeTimestamp);
+  }
+
+  /** {@link putKey} of a key whose {@link indexKeyHash} is `keyHash`. */
+  putKeyHash(keyHash: number, phyOffset: number, storeTimestamp: number): boolean {
     const slots = this.slots;
     if (!slots || this.isFull) return false;
-    const keyHash = indexKeyHash(key);
     const slot = keyHash % this.hashSlotNum;
     let prev = slots.readInt32BE(slot * INDEX_SLOT_SIZE);
     if (prev <= 0 || prev >= this.header.indexCount) prev = 0;
@@ -200,7 +219,11 @@ export class IndexFile {
     const chunkNo = Math.floor(local / ITEMS_PER_PENDING_CHUNK);
     if (chunkNo >= this.pending.length) this.pending.push(Buffer.alloc(ITEMS_PER_PENDING_CHUNK * INDEX_ITEM_SIZE));
     const off = (local % ITEMS_PER_PENDING_CHUNK) * INDEX_ITEM_SIZE;
-    encodeIndexItem({ keyHash, phyOffset, timeDiffSeconds, prevIndex: prev }, this.pending[chunkNo]!, off);
+    const items = this.pending[chunkNo]!;
+    items.writeInt32BE(keyHash, off);
+    writeLong(items, phyOffset, off + 4);
+    items.writeInt32BE(timeDiffSeconds, off + 12);
+    items.writeInt32BE(prev, off + 16);
     if (prev === 0) this.header.hashSlotCount++;
     slots.writeInt32BE(index, slot * INDEX_SLOT_SIZE);
     this.dirtyPages.add(Math.floor((slot * INDEX_SLOT_SIZE) / SLOT_PAGE));

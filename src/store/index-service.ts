@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IndexFile, indexFileName } from './index-file.js';
+import { IndexFile, indexFileName, topicKeyHash } from './index-file.js';
 
 /**
  * The IndexFiles of a store (`<root>/index/<yyyyMMddHHmmssSSS>`): adds `topic#key` for every key of each dispatched
@@ -59,15 +59,16 @@ export class IndexService {
     storeTimestamp: number,
   ): void {
     if (phyOffset <= this.lastIndexedPhyOffset) return;
-    if (uniqKey) this.addKey(`${topic}#${uniqKey}`, phyOffset, storeTimestamp);
-    if (keys) for (const key of keys) if (key.length > 0) this.addKey(`${topic}#${key}`, phyOffset, storeTimestamp);
+    if (uniqKey) this.addKey(topicKeyHash(topic, uniqKey), phyOffset, storeTimestamp);
+    if (keys)
+      for (const key of keys) if (key.length > 0) this.addKey(topicKeyHash(topic, key), phyOffset, storeTimestamp);
   }
 
-  private addKey(full: string, phyOffset: number, storeTimestamp: number): void {
+  private addKey(keyHash: number, phyOffset: number, storeTimestamp: number): void {
     let file = this.writableFile();
-    if (!file.putKey(full, phyOffset, storeTimestamp)) {
+    if (!file.putKeyHash(keyHash, phyOffset, storeTimestamp)) {
       file = this.rollFile();
-      file.putKey(full, phyOffset, storeTimestamp);
+      file.putKeyHash(keyHash, phyOffset, storeTimestamp);
     }
     this.unflushed.add(file);
   }

@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeConsumeQueueEntry, encodeConsumeQueueEntry } from '../../src/store/consume-queue.js';
-import { decodeIndexHeader, encodeIndexHeader, indexKeyHash } from '../../src/store/index-file.js';
+import { decodeIndexHeader, encodeIndexHeader, indexKeyHash, topicKeyHash } from '../../src/store/index-file.js';
 import { message, newStore, removeDir, tempDir } from './helpers.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+|#[^\n]*/g, ''), 'hex');
@@ -140,5 +141,22 @@ describe('on-disk golden bytes (written from reference §5.4, §5.7, §5.8)', ()
     expect(enc).toEqual(hex('0000000000000001 0000000000000002 0000000000000003 0000000000000004 00000005 00000006'));
     expect(decodeIndexHeader(enc)).toEqual(h);
     expect(indexKeyHash('T#U1')).toBe(0x26bd0b);
+    expect(topicKeyHash('T', 'U1')).toBe(0x26bd0b);
+  });
+
+  it('hashes topic and key as the joined `topic#key` string, without building it (seeded)', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 40 }),
+        fc.string({ unit: 'binary', maxLength: 60 }),
+        (t, k) => {
+          expect(topicKeyHash(t, k)).toBe(indexKeyHash(`${t}#${k}`));
+        },
+      ),
+      { seed: 20261121, numRuns: 200 },
+    );
+    // A key whose joined hash is Integer.MIN_VALUE hashes to 0, as RocketMQ's abs() guard does.
+    expect(indexKeyHash('polygenelubricants')).toBe(0);
+    expect(topicKeyHash('T', 'k788300\ufa24\u000c')).toBe(0);
   });
 });
