@@ -151,8 +151,8 @@ export class Producer {
   >;
   private readonly ids: UniqueIdGenerator;
   private readonly selector: RoundRobinSelector;
-  /** Writable queues of each cached route object (recomputed when the client replaces the route). */
-  private readonly queuesByRoute = new WeakMap<TopicRouteData, MessageQueue[]>();
+  /** Publish info of each cached route object (recomputed when the client replaces the route). */
+  private readonly publishInfoByRoute = new WeakMap<TopicRouteData, PublishInfo>();
   /** Topics the NameServer does not know yet, sent through the TBW102 route. */
   private readonly templateRouted = new Map<string, PublishInfo>();
   private state: 'created' | 'running' | 'stopped' = 'created';
@@ -310,7 +310,7 @@ export class Producer {
     if (options.signal?.aborted) throw abortReason(options.signal);
     const timeoutMs = options.timeoutMs ?? this.options.sendMsgTimeoutMs;
     const deadline = Date.now() + timeoutMs;
-    const info = await this.publishInfoOf(prepared.topic, options.signal);
+    const info = this.cachedPublishInfo(prepared.topic) ?? (await this.publishInfoOf(prepared.topic, options.signal));
     const fixed = this.fixedQueue(info, message, options);
     const attempts = fixed === undefined ? 1 + Math.max(0, this.options.retryTimesWhenSendFailed) : 1;
     let lastBroker: string | undefined;
@@ -345,7 +345,8 @@ export class Producer {
     timeoutMs: number,
     signal: AbortSignal | undefined,
   ): Promise<SendResult> {
-    const addr = await this.brokerAddress(mq.brokerName, prepared.topic);
+    const addr =
+      this.client.findBrokerAddress(mq.brokerName, true) ?? (await this.brokerAddress(mq.brokerName, prepared.topic));
     const request = this.sendRequest(prepared, mq, info);
     const response = await abortable(this.client.invokeBroker(addr, request, timeoutMs), signal);
     return this.toSendResult(response, prepared, mq);
@@ -422,20 +423,25 @@ export class Producer {
     return addr;
   }
 
+  /** Where `topic`'s messages may go, when its route is cached with writable queues (the usual case: no await). */
+  private cachedPublishInfo(topic: string): PublishInfo | undefined {
+    const cachedRoute = this.client.cachedTopicRoute(topic);
+    if (cachedRoute === undefined) return undefined;
+    let info = this.publishInfoByRoute.get(cachedRoute);
+    if (info === undefined) {
+      info = { queues: publishQueues(cachedRoute, topic), fromDefaultTopic: false, fetchedAt: 0 };
+      this.publishInfoByRoute.set(cachedRoute, info);
+    }
+    return info.queues.length > 0 ? info : undefined;
+  }
+
   /**
    * Where `topic`'s messages may go. A topic the NameServer does not know is sent through the TBW102 route (the broker
    * auto-creates it when allowed); its real route is tried again after the poll interval.
    */
   private async publishInfoOf(topic: string, signal: AbortSignal | undefined): Promise<PublishInfo> {
-    const cachedRoute = this.client.cachedTopicRoute(topic);
-    if (cachedRoute !== undefined) {
-      let queues = this.queuesByRoute.get(cachedRoute);
-      if (queues === undefined) {
-        queues = publishQueues(cachedRoute, topic);
-        this.queuesByRoute.set(cachedRoute, queues);
-      }
-      if (queues.length > 0) return { queues, fromDefaultTopic: false, fetchedAt: 0 };
-    }
+    const cached = this.cachedPublishInfo(topic);
+    if (cached !== undefined) return cached;
     const now = Date.now();
     const viaTemplate = this.templateRouted.get(topic);
     if (viaTemplate !== undefined && now - viaTemplate.fetchedAt < this.client.options.pollNameServerIntervalMs) {
@@ -445,7 +451,7 @@ export class Producer {
       const route = await abortable(this.client.getTopicRoute(topic, true), signal);
       const queues = publishQueues(route, topic);
       if (queues.length === 0) throw new RocketMQError('SERVICE_NOT_AVAILABLE', `topic ${topic} has no writable queue`);
-      this.queuesByRoute.set(route, queues);
+      this.publishInfoByRoute.set(route, { queues, fromDefaultTopic: false, fetchedAt: 0 });
       this.client.subscribeRouteTopic(topic);
       this.templateRouted.delete(topic);
       return { queues, fromDefaultTopic: false, fetchedAt: now };

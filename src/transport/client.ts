@@ -79,9 +79,11 @@ export class RemotingClient {
   }
 
   /** Sends `request` to `addr` ("host:port") and awaits its response. */
-  async invoke(addr: string, request: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
-    const conn = await this.connection(addr);
-    return conn.request(request, timeoutMs);
+  invoke(addr: string, request: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
+    // usual case: the pooled connection is open, no await before the request goes out
+    const conn = this.pool.get(addr)?.conn;
+    if (conn !== undefined && !conn.closed && !this.closed) return conn.request(request, timeoutMs);
+    return this.connection(addr).then((opened) => opened.request(request, timeoutMs));
   }
 
   /** Sends a one-way `request` to `addr`; resolves once it is handed to the socket. */
