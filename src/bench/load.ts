@@ -190,7 +190,7 @@ export class ConsumerGroup {
       consumer.onMessage((msg) => {
         const receivedMs = nowMs();
         const stamp = readStamp(msg.body, this.runId);
-        this.stats.onReceive(stamp === undefined ? msg.bornTimestamp : stamp, receivedMs);
+        this.stats.onReceive(stamp === undefined ? msg.bornTimestamp : stamp, receivedMs, msg.storeTimestamp);
       });
       await consumer.start();
       this.consumers.push(consumer);

@@ -17,6 +17,8 @@ export interface DrainFigures {
   tps: number;
   /** From starting the consumers to the first message (rebalance, first pulls). */
   startupSeconds: number;
+  /** CPU used while draining (from starting the consumers), per message drained. */
+  cpu?: CpuFigures;
 }
 
 /** The outcome of one run (also the `--json` object). */
@@ -53,6 +55,10 @@ export interface BenchResult {
   publishLatencyMs: LatencySummary;
   /** Receive time − send time of messages sent in the window, ms. */
   endToEndLatencyMs: LatencySummary;
+  /** End-to-end split at the broker's store timestamp (whole ms, so each half is ±1 ms): send → stored. */
+  sendToStoreMs?: LatencySummary;
+  /** … and stored → received (the consume path: held-pull wake-up, pull response, client parse and hand-off). */
+  storeToReceiveMs?: LatencySummary;
   /** Failed messages by error code (RocketMQError code, or status:<SendStatus>). */
   errors: Record<string, number>;
   errorCount: number;
@@ -102,6 +108,12 @@ export function formatReport(r: BenchResult): string {
     latencyLine('publish latency', r.publishLatencyMs),
     latencyLine('end-to-end latency', r.endToEndLatencyMs),
   ];
+  if (r.sendToStoreMs && r.storeToReceiveMs && r.storeToReceiveMs.count > 0) {
+    lines.push(
+      latencyLine('  of which send → stored (±1 ms)', r.sendToStoreMs),
+      latencyLine('  and stored → received (±1 ms)', r.storeToReceiveMs),
+    );
+  }
   if (r.cpu) {
     const broker =
       r.cpu.brokerSeconds === undefined
@@ -116,6 +128,12 @@ export function formatReport(r: BenchResult): string {
       `backlog drain: ${int(r.drain.messages)} msgs in ${r.drain.seconds.toFixed(2)} s = ${int(r.drain.tps)} msgs/s` +
         ` (first message ${r.drain.startupSeconds.toFixed(2)} s after the consumers started)`,
     );
+    const c = r.drain.cpu;
+    if (c) {
+      const broker =
+        c.brokerSeconds === undefined ? '' : `, broker ${c.brokerSeconds.toFixed(2)} s (${c.brokerUsPerMsg} µs/msg)`;
+      lines.push(`cpu while draining: client ${c.clientSeconds.toFixed(2)} s (${c.clientUsPerMsg} µs/msg)${broker}`);
+    }
   }
   const errors = Object.entries(r.errors);
   lines.push(

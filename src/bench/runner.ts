@@ -118,7 +118,7 @@ export async function runBench(options: BenchOptions, hooks: RunHooks): Promise<
     await producers.finished();
     if (options.backlog && options.consumers > 0 && !signal?.aborted) {
       phase = 'drain';
-      drain = await drainBacklog(stats, consumers, signal);
+      drain = await drainBacklog(stats, consumers, cluster?.pid, signal);
     } else if (options.consumers > 0) {
       // Let messages sent in the window arrive so end-to-end latency covers them (at most 10 s without progress).
       phase = 'catchup';
@@ -158,6 +158,8 @@ export async function runBench(options: BenchOptions, hooks: RunHooks): Promise<
     backlogAtEnd: stats.backlog(),
     publishLatencyMs: stats.publish.summaryMs(),
     endToEndLatencyMs: stats.endToEnd.summaryMs(),
+    sendToStoreMs: stats.sendToStore.summaryMs(),
+    storeToReceiveMs: stats.storeToReceive.summaryMs(),
     errors,
     errorCount: Object.values(errors).reduce((a, b) => a + b, 0),
     ...(cpu ? { cpu } : {}),
@@ -166,10 +168,16 @@ export async function runBench(options: BenchOptions, hooks: RunHooks): Promise<
 }
 
 /** Starts the consumers on the backlog and times how fast they empty it (stops after 30 s without progress). */
-async function drainBacklog(stats: BenchStats, consumers: ConsumerGroup, signal?: AbortSignal): Promise<DrainFigures> {
+async function drainBacklog(
+  stats: BenchStats,
+  consumers: ConsumerGroup,
+  brokerPid: number | undefined,
+  signal?: AbortSignal,
+): Promise<DrainFigures> {
   const before = stats.receivedTotal;
   stats.firstReceiveMs = Number.NaN;
   const startMs = nowMs();
+  const cpuWindow = new CpuWindow(brokerPid);
   await consumers.start();
   await waitUntil(
     () => stats.backlog() === 0,
@@ -181,5 +189,6 @@ async function drainBacklog(stats: BenchStats, consumers: ConsumerGroup, signal?
   const first = Number.isNaN(stats.firstReceiveMs) ? nowMs() : stats.firstReceiveMs;
   const last = messages > 0 ? stats.lastReceiveMs : first;
   const seconds = Math.max(0.001, (last - first) / 1000);
-  return { messages, seconds, tps: messages / seconds, startupSeconds: (first - startMs) / 1000 };
+  const cpu = cpuWindow.end(messages);
+  return { messages, seconds, tps: messages / seconds, startupSeconds: (first - startMs) / 1000, cpu };
 }

@@ -74,6 +74,13 @@ export class BenchStats {
   readonly publish = new Histogram();
   /** Receive time − send time of messages sent while measuring, µs. */
   readonly endToEnd = new Histogram();
+  /**
+   * The two halves of {@link endToEnd} split at the broker's store timestamp (its clock, whole milliseconds, so each
+   * half is off by up to 1 ms): send → stored, and stored → received. They tell whether a latency tail comes from
+   * the send path or the consume path.
+   */
+  readonly sendToStore = new Histogram();
+  readonly storeToReceive = new Histogram();
   /** Start of the measured window (epoch ms); Infinity before it starts. */
   measureStartMs = Number.POSITIVE_INFINITY;
   /** End of the measured window (epoch ms); Infinity while measuring. */
@@ -123,8 +130,11 @@ export class BenchStats {
     this.interval.errors += messages;
   }
 
-  /** A message arrived at `receivedMs`; `sentMs` from its stamp (or born timestamp), null if from another run. */
-  onReceive(sentMs: number | null, receivedMs: number): void {
+  /**
+   * A message arrived at `receivedMs`; `sentMs` from its stamp (or born timestamp), null if from another run;
+   * `storedMs` is the broker's store timestamp (whole ms), when known.
+   */
+  onReceive(sentMs: number | null, receivedMs: number, storedMs?: number): void {
     if (sentMs === null) {
       this.staleReceived++;
       return;
@@ -134,7 +144,14 @@ export class BenchStats {
     if (Number.isNaN(this.firstReceiveMs)) this.firstReceiveMs = receivedMs;
     this.lastReceiveMs = receivedMs;
     if (receivedMs >= this.measureStartMs && receivedMs < this.measureEndMs) this.measuredReceived++;
-    if (sentMs >= this.measureStartMs && sentMs < this.measureEndMs) this.endToEnd.record((receivedMs - sentMs) * 1000);
+    if (sentMs >= this.measureStartMs && sentMs < this.measureEndMs) {
+      this.endToEnd.record((receivedMs - sentMs) * 1000);
+      if (storedMs !== undefined && storedMs > 0) {
+        // The store timestamp is truncated to the millisecond: its midpoint is the best guess of the store time.
+        this.sendToStore.record((storedMs + 0.5 - sentMs) * 1000);
+        this.storeToReceive.record((receivedMs - storedMs - 0.5) * 1000);
+      }
+    }
   }
 
   /** Messages acknowledged but not yet received (never negative). */

@@ -92,6 +92,9 @@ describe('mqbench end to end (own cluster in a child process)', () => {
     expect(result.receivedTotal).toBe(result.sentTotal);
     expect(result.publishLatencyMs.count).toBe(result.sent / 4);
     expect(result.endToEndLatencyMs.count).toBeGreaterThan(0);
+    expect(result.storeToReceiveMs!.count).toBe(result.endToEndLatencyMs.count);
+    expect(result.sendToStoreMs!.count).toBe(result.endToEndLatencyMs.count);
+    expect(run.stdout).toContain('and stored → received (±1 ms): p50');
     expect(result.publishLatencyMs.p99).toBeGreaterThanOrEqual(result.publishLatencyMs.p50);
     expect(result.loadavgEnd).toHaveLength(3);
     expect(result.cpu!.clientSeconds).toBeGreaterThan(0);
@@ -111,6 +114,9 @@ describe('mqbench end to end (own cluster in a child process)', () => {
     expect(result.drain!.tps).toBeGreaterThan(0);
     expect(result.backlogAtEnd).toBe(0);
     expect(run.stdout).toContain('backlog drain: 3,000 msgs');
+    expect(result.drain!.cpu!.clientSeconds).toBeGreaterThan(0);
+    expect(result.drain!.cpu!.brokerSeconds).toBeGreaterThan(0);
+    expect(run.stdout).toContain('cpu while draining: client');
   }, 60_000);
 
   it('SIGINT stops early, still reports, and removes the cluster', async () => {
