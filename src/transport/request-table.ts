@@ -6,7 +6,8 @@ import type { RemotingCommand } from '../protocol/command.js';
 interface PendingRequest {
   resolve: (response: RemotingCommand) => void;
   reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
+  /** performance.now() after which the request times out. */
+  deadline: number;
   timeoutMs: number;
 }
 
@@ -33,14 +34,21 @@ function clampTimeout(timeoutMs: number): number {
 }
 
 /**
- * Correlates responses with the requests awaiting them, keyed by opaque, with one timer per request. Pure
- * bookkeeping, no sockets: the connection registers a request before writing it and completes it when a response
- * frame arrives. A request that times out rejects with REQUEST_TIMEOUT; its response, if it comes later, is dropped.
+ * Correlates responses with the requests awaiting them, keyed by opaque. Pure bookkeeping, no sockets: the connection
+ * registers a request before writing it and completes it when a response frame arrives. A request that times out
+ * rejects with REQUEST_TIMEOUT; its response, if it comes later, is dropped.
+ *
+ * Timeouts use one timer per table, armed for the earliest deadline, rather than one per request: creating and
+ * clearing a timer for every request cost more than the rest of the bookkeeping. Requests mostly share a timeout, so
+ * later ones rarely move the timer; when it fires, it rejects what has expired and re-arms for the next deadline.
  */
 export class RequestTable {
   private readonly pending = new Map<number, PendingRequest>();
   private readonly logger: Logger;
   private readonly maxPending: number;
+  private timer: NodeJS.Timeout | undefined;
+  /** When the timer fires (performance.now() clock); Infinity when it is not armed. */
+  private timerDue = Infinity;
   /** Peer named in error messages; may be set once the address is known. */
   peer: string;
 
@@ -78,9 +86,11 @@ export class RequestTable {
         ),
       );
     }
+    const delay = clampTimeout(timeoutMs);
+    const deadline = performance.now() + delay;
+    if (deadline < this.timerDue) this.arm(deadline, delay);
     return new Promise<RemotingCommand>((resolve, reject) => {
-      const timer = setTimeout(this.onTimeout, clampTimeout(timeoutMs), opaque);
-      this.pending.set(opaque, { resolve, reject, timer, timeoutMs });
+      this.pending.set(opaque, { resolve, reject, deadline, timeoutMs });
     });
   }
 
@@ -95,7 +105,7 @@ export class RequestTable {
       return false;
     }
     this.pending.delete(response.opaque);
-    clearTimeout(entry.timer);
+    if (this.pending.size === 0) this.disarm();
     entry.resolve(response);
     return true;
   }
@@ -105,7 +115,7 @@ export class RequestTable {
     const entry = this.pending.get(opaque);
     if (entry === undefined) return false;
     this.pending.delete(opaque);
-    clearTimeout(entry.timer);
+    if (this.pending.size === 0) this.disarm();
     entry.reject(err);
     return true;
   }
@@ -114,18 +124,41 @@ export class RequestTable {
   failAll(err: Error): void {
     const entries = [...this.pending.values()];
     this.pending.clear();
-    for (const entry of entries) {
-      clearTimeout(entry.timer);
-      entry.reject(err);
-    }
+    this.disarm();
+    for (const entry of entries) entry.reject(err);
   }
 
-  private readonly onTimeout = (opaque: number): void => {
-    const entry = this.pending.get(opaque);
-    if (entry === undefined) return;
-    this.pending.delete(opaque);
-    entry.reject(
-      new RocketMQError('REQUEST_TIMEOUT', `request ${opaque} to ${this.peer} timed out after ${entry.timeoutMs} ms`),
-    );
+  /** (Re-)arms the timer to fire `delay` ms from now, at `deadline`. */
+  private arm(deadline: number, delay: number): void {
+    clearTimeout(this.timer);
+    this.timerDue = deadline;
+    this.timer = setTimeout(this.onTimer, delay);
+  }
+
+  private disarm(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerDue = Infinity;
+  }
+
+  /** Rejects every request past its deadline, then re-arms for the earliest deadline left, if any. */
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.timerDue = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    const expired: Array<[number, PendingRequest]> = [];
+    for (const [opaque, entry] of this.pending) {
+      // timers may fire up to a millisecond early: a deadline within it counts as reached
+      if (entry.deadline <= now + 1) expired.push([opaque, entry]);
+      else if (entry.deadline < next) next = entry.deadline;
+    }
+    for (const [opaque] of expired) this.pending.delete(opaque);
+    if (next !== Infinity) this.arm(next, Math.max(1, next - now));
+    for (const [opaque, entry] of expired) {
+      entry.reject(
+        new RocketMQError('REQUEST_TIMEOUT', `request ${opaque} to ${this.peer} timed out after ${entry.timeoutMs} ms`),
+      );
+    }
   };
 }

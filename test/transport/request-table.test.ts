@@ -48,6 +48,33 @@ describe('RequestTable', () => {
     expect(debug).toHaveBeenCalledTimes(1);
   });
 
+  it('times out each request at its own deadline whatever the order of registration (one shared timer)', async () => {
+    vi.useFakeTimers();
+    const table = new RequestTable();
+    const outcome = (p: Promise<RemotingCommand>) => p.then(() => 'answered').catch((e: RocketMQError) => e.code);
+    const long = outcome(table.register(1, 20_000)); // a held pull
+    vi.advanceTimersByTime(100);
+    const short = outcome(table.register(2, 3000)); // a send, due before the pull
+    const answered = outcome(table.register(3, 3000));
+    const later = outcome(table.register(4, 3000));
+    expect(vi.getTimerCount()).toBe(1);
+    table.complete(responseTo(3));
+    vi.advanceTimersByTime(2999);
+    expect([table.has(1), table.has(2), table.has(4)]).toEqual([true, true, true]);
+    vi.advanceTimersByTime(1);
+    expect([table.has(1), table.has(2), table.has(4)]).toEqual([true, false, false]);
+    vi.advanceTimersByTime(20_000 - 3100 - 1);
+    expect(table.has(1)).toBe(true);
+    vi.advanceTimersByTime(1);
+    expect(await Promise.all([long, short, answered, later])).toEqual([
+      'REQUEST_TIMEOUT',
+      'REQUEST_TIMEOUT',
+      'answered',
+      'REQUEST_TIMEOUT',
+    ]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('clears the timer when the response arrives first', async () => {
     vi.useFakeTimers();
     const table = new RequestTable();
