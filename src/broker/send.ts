@@ -20,6 +20,7 @@ import { MessageSysFlag } from '../protocol/message/sysflag.js';
 import { RequestCode } from '../protocol/request-code.js';
 import { ResponseCode } from '../protocol/response-code.js';
 import type { MessageToStore, PutResult } from '../store/message-store.js';
+import type { RemotingConnection } from '../transport/connection.js';
 import type { RequestContext, RequestHandler } from '../transport/dispatcher.js';
 import type { BrokerContext, HandlerTable, TopicConfig } from './context.js';
 import { delayLevelsOf, toScheduledMessage } from './delay-levels.js';
@@ -48,6 +49,18 @@ export const REJECT_REQUEST_REMARK = '[REJECTREQUEST]system busy, start flow con
 const MAX_PROPERTIES_LENGTH = 32767;
 
 const CLUSTER_PROPERTY = 'CLUSTER';
+
+/** The parsed peer address of each connection: the born host of every message sent on it. */
+const bornHosts = new WeakMap<RemotingConnection, HostAddress>();
+
+function bornHostOf(connection: RemotingConnection): HostAddress {
+  let host = bornHosts.get(connection);
+  if (host === undefined) {
+    host = parseHostAddress(connection.remoteAddress) ?? { host: '127.0.0.1', port: 0 };
+    bornHosts.set(connection, host);
+  }
+  return host;
+}
 
 /** A refusal: the response code and its remark. */
 interface Refusal {
@@ -91,7 +104,7 @@ export function createSendHandlers(
     let queueId = header.queueId;
     if (queueId < 0) queueId = Math.floor(Math.random() * topicConfig.writeQueueNums);
 
-    const bornHost = parseHostAddress(rc.remoteAddress) ?? { host: '127.0.0.1', port: 0 };
+    const bornHost = bornHostOf(rc.connection);
     let sysFlag = header.sysFlag;
     if (topicConfig.topicFilterType === 'MULTI_TAG') sysFlag |= MessageSysFlag.MULTI_TAGS_FLAG;
     const body = request.body ?? Buffer.alloc(0);
