@@ -174,6 +174,7 @@ describe('send headers', () => {
       fc.property(v1Arb, (v1) => {
         expect(sendHeaderFromV2(sendHeaderToV2(v1))).toEqual(v1);
         const ext = encodeSendMessageV2(v1);
+        expect(ext).toEqual(SendV2.encode(sendHeaderToV2(v1))); // the written-out encoder matches the schema's
         expect(decodeSendMessageV2(ext)).toEqual(v1);
         expect(sendHeaderFromV2(SendV2.decode(ext))).toEqual(v1);
         expect(SendV1.decode(SendV1.encode(v1))).toEqual(v1);
