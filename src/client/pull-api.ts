@@ -21,7 +21,7 @@ import { ConsumerSendMsgBackRequestHeader } from '../protocol/headers/retry.js';
 import { SendMessageRequestHeader } from '../protocol/headers/send.js';
 import { type MessageExt, toMessageExt } from '../protocol/message/message.js';
 import { encodeProperties, MessageConst } from '../protocol/message/properties.js';
-import { decodeRecords } from '../protocol/message/record.js';
+import { decodeRecord } from '../protocol/message/record.js';
 import { buildPullSysFlag } from '../protocol/message/sysflag.js';
 import { RequestCode } from '../protocol/request-code.js';
 import { ResponseCode } from '../protocol/response-code.js';
@@ -123,18 +123,20 @@ export function parsePullResponse(response: RemotingCommand, subscription: PullS
   const status = STATUS_BY_CODE.get(response.code);
   if (status === undefined) throw errorFromResponse(response.code, response.remark);
   const h = PullMessageResponseHeader.decode(response.extFields);
-  let messages: MessageExt[] = [];
-  if (status === 'FOUND' && response.body !== undefined && response.body.length > 0) {
-    messages = decodeRecords(response.body).map(toMessageExt);
-    const tags = subscription.tagsSet;
-    if (subscription.expressionType !== 'SQL92' && tags.length > 0) {
-      messages = messages.filter((m) => m.tags !== undefined && tags.includes(m.tags));
-    }
+  const messages: MessageExt[] = [];
+  const body = response.body;
+  if (status === 'FOUND' && body !== undefined && body.length > 0) {
+    const tags = subscription.expressionType !== 'SQL92' && subscription.tagsSet.length > 0 ? subscription.tagsSet : [];
     const min = String(h.minOffset);
     const max = String(h.maxOffset);
-    for (const m of messages) {
-      m.properties[MessageConst.MIN_OFFSET] = min;
-      m.properties[MessageConst.MAX_OFFSET] = max;
+    // Record by record rather than decodeRecords(): no intermediate array, no per-record copy without `size`.
+    for (let at = 0; at < body.length;) {
+      const rec = decodeRecord(body, at);
+      at += rec.size;
+      const m = toMessageExt(rec);
+      if (tags.length > 0 && (m.tags === undefined || !tags.includes(m.tags))) continue;
+      m.stampPullOffsets(min, max);
+      messages.push(m);
     }
   }
   return {

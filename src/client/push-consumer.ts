@@ -106,6 +106,8 @@ export class PushConsumer {
   readonly client: ClientInstance;
   /** The consumer group (with namespace). */
   readonly group: string;
+  /** `%RETRY%<group>`. */
+  private readonly retryTopic: string;
   readonly messageModel: 'CLUSTERING' | 'BROADCASTING';
   private readonly options: PushConsumerOptions;
   private readonly logger;
@@ -123,6 +125,7 @@ export class PushConsumer {
     this.options = options;
     this.client = new ClientInstance(options);
     this.group = withNamespace(options.namespace, options.consumerGroup);
+    this.retryTopic = retryTopicOf(this.group);
     this.messageModel = options.messageModel ?? 'CLUSTERING';
     this.logger = this.client.options.logger.child({ component: 'push-consumer', group: this.group });
   }
@@ -419,8 +422,11 @@ export class PushConsumer {
 
   /** A message from `%RETRY%<group>` is shown with its real topic (RETRY_TOPIC), without the namespace. */
   private restoreRetryTopic(msg: MessageExt): void {
-    const real = msg.properties[MessageConst.RETRY_TOPIC];
-    if (real !== undefined && msg.topic === retryTopicOf(this.group)) msg.topic = real;
+    // The topic is compared first: reading `properties` decodes them, which most messages never need.
+    if (msg.topic === this.retryTopic) {
+      const real = msg.properties[MessageConst.RETRY_TOPIC];
+      if (real !== undefined) msg.topic = real;
+    }
     msg.topic = withoutNamespace(this.options.namespace, msg.topic);
   }
 
