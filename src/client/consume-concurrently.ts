@@ -84,7 +84,55 @@ export class ConcurrentConsumeService {
 
   /** Queues `messages` (already put in `pq`) for consumption. */
   submit(mq: MessageQueue, pq: ProcessQueue, messages: readonly MessageExt[]): void {
-    for (const message of messages) this.track(this.consume(mq, pq, message));
+    for (const message of messages) {
+      if (this.stopping) return;
+      if (this.active < this.options.concurrency) {
+        const work = this.consumeNow(mq, pq, message);
+        if (work !== undefined) this.track(work);
+      } else {
+        this.track(this.consume(mq, pq, message));
+      }
+    }
+  }
+
+  /**
+   * Fast path of {@link consume} when a slot is free: runs the handler at once, and when it returns synchronously
+   * (not a promise) and succeeds, settles the message right here. Why: the general path costs about six promises and
+   * as many microtask turns per message, a large share of a consumer's CPU at a hundred thousand messages a second.
+   * Correct because it does the same steps in the same order (take a slot, skip a dropped queue, run the handler,
+   * free the slot, commit or send back); only the waiting for a slot, which a free slot does not need, is left out.
+   * Returns the promise of the work still running (an async handler, a send-back), or undefined when all is done.
+   */
+  private consumeNow(mq: MessageQueue, pq: ProcessQueue, message: MessageExt): Promise<void> | undefined {
+    if (pq.dropped) return undefined;
+    this.active++;
+    let result: unknown;
+    try {
+      result = this.handler(message, { mq, signal: this.abort.signal });
+    } catch (err) {
+      this.host.logger.warn({ err, msgId: message.msgId, topic: message.topic }, 'message handler failed');
+      this.release();
+      return this.settle(mq, pq, message, false);
+    }
+    if (isPromiseLike(result)) return this.finish(mq, pq, message, result);
+    this.release();
+    if (result === 'RECONSUME_LATER') return this.settle(mq, pq, message, false);
+    this.host.commit(mq, pq, pq.removeOne(message));
+    return undefined;
+  }
+
+  /** The rest of {@link consumeNow} for a handler that returned a promise. */
+  private async finish(mq: MessageQueue, pq: ProcessQueue, message: MessageExt, result: PromiseLike<unknown>) {
+    let ok: boolean;
+    try {
+      ok = (await result) !== 'RECONSUME_LATER';
+    } catch (err) {
+      this.host.logger.warn({ err, msgId: message.msgId, topic: message.topic }, 'message handler failed');
+      ok = false;
+    } finally {
+      this.release();
+    }
+    await this.settle(mq, pq, message, ok);
   }
 
   /** Handlers running or waiting for a slot. */
@@ -151,7 +199,7 @@ export class ConcurrentConsumeService {
         return;
       }
     }
-    this.host.commit(mq, pq, pq.remove([message]));
+    this.host.commit(mq, pq, pq.removeOne(message));
   }
 
   private retryLater(mq: MessageQueue, pq: ProcessQueue, message: MessageExt): void {
@@ -163,4 +211,12 @@ export class ConcurrentConsumeService {
     timer.unref();
     this.retryTimers.add(timer);
   }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

@@ -41,24 +41,58 @@ export interface OffsetStore {
   entries(): { mq: MessageQueue; offset: number }[];
 }
 
+interface OffsetEntry {
+  mq: MessageQueue;
+  offset: number;
+  /** Set when the entry left the table (remove), so a cached reference to it is no longer used. */
+  removed: boolean;
+}
+
 /** The in-memory table both stores share. */
 abstract class MemoryOffsetTable {
-  protected readonly table = new Map<string, { mq: MessageQueue; offset: number }>();
+  protected readonly table = new Map<string, OffsetEntry>();
+  /**
+   * The entry last found for a queue object. The consume path updates the same queue object's offset once per
+   * message; looking the entry up by object identity spares building and hashing its string key each time. Checked
+   * against the entry's own copy of the queue's fields on every use, so a mutated or removed queue is looked up anew.
+   */
+  private readonly byObject = new WeakMap<MessageQueue, OffsetEntry>();
 
   update(mq: MessageQueue, offset: number, increaseOnly: boolean): void {
     if (offset < 0) return;
-    const key = mqKey(mq);
-    const entry = this.table.get(key);
-    if (entry === undefined) this.table.set(key, { mq: { ...mq }, offset });
-    else if (!increaseOnly || offset > entry.offset) entry.offset = offset;
+    let entry = this.cachedEntry(mq);
+    if (entry === undefined) {
+      const key = mqKey(mq);
+      entry = this.table.get(key);
+      if (entry === undefined) {
+        entry = { mq: { ...mq }, offset, removed: false };
+        this.table.set(key, entry);
+      }
+      this.byObject.set(mq, entry);
+    }
+    if (!increaseOnly || offset > entry.offset) entry.offset = offset;
   }
 
   protected memory(mq: MessageQueue): number {
-    return this.table.get(mqKey(mq))?.offset ?? -1;
+    return (this.cachedEntry(mq) ?? this.table.get(mqKey(mq)))?.offset ?? -1;
   }
 
   remove(mq: MessageQueue): void {
-    this.table.delete(mqKey(mq));
+    const key = mqKey(mq);
+    const entry = this.table.get(key);
+    if (entry !== undefined) entry.removed = true;
+    this.table.delete(key);
+  }
+
+  private cachedEntry(mq: MessageQueue): OffsetEntry | undefined {
+    const e = this.byObject.get(mq);
+    return e !== undefined &&
+      !e.removed &&
+      e.mq.queueId === mq.queueId &&
+      e.mq.topic === mq.topic &&
+      e.mq.brokerName === mq.brokerName
+      ? e
+      : undefined;
   }
 
   entries(): { mq: MessageQueue; offset: number }[] {

@@ -72,14 +72,23 @@ export class ProcessQueue {
    * still cached, or one past the largest offset seen when nothing is left. -1 when nothing was ever put.
    */
   remove(messages: readonly MessageExt[]): number {
-    for (const msg of messages) {
-      const had = this.cached.get(msg.queueOffset);
-      if (had === undefined) continue;
-      this.cached.delete(msg.queueOffset);
-      this.cachedBytes -= had.body.length;
-    }
+    for (const msg of messages) this.forget(msg);
     this.lastConsumeTimestamp = Date.now();
     return this.committableOffset();
+  }
+
+  /** {@link remove} of one message, without the array. */
+  removeOne(message: MessageExt): number {
+    this.forget(message);
+    this.lastConsumeTimestamp = Date.now();
+    return this.committableOffset();
+  }
+
+  private forget(msg: MessageExt): void {
+    const had = this.cached.get(msg.queueOffset);
+    if (had === undefined) return;
+    this.cached.delete(msg.queueOffset);
+    this.cachedBytes -= had.body.length;
   }
 
   /** The smallest offset not yet consumed; one past the largest seen when nothing is cached; -1 when never put. */

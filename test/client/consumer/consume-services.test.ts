@@ -78,6 +78,77 @@ describe('ConcurrentConsumeService', () => {
     ]);
   });
 
+  it('with a free slot a synchronous handler is run and committed before submit returns', () => {
+    const { h, commits } = host();
+    const seen: number[] = [];
+    const service = new ConcurrentConsumeService(h, (msg) => void seen.push(msg.queueOffset), {
+      concurrency: 4,
+      maxReconsumeTimes: 16,
+      retryLaterMs: 10,
+    });
+    const pq = new ProcessQueue();
+    service.submit(mq, pq, fill(pq, 3));
+    expect(seen).toEqual([0, 1, 2]);
+    expect(commits).toEqual([1, 2, 3]);
+    expect(pq.count).toBe(0);
+    expect(service.pending).toBe(0);
+  });
+
+  it('commits only up to a message whose async handler still runs; waits for a slot when all are taken', async () => {
+    const { h, commits } = host();
+    let finishFirst!: () => void;
+    const started: number[] = [];
+    const service = new ConcurrentConsumeService(
+      h,
+      (msg) => {
+        started.push(msg.queueOffset);
+        if (msg.queueOffset === 0) return new Promise<void>((r) => (finishFirst = r));
+        if (msg.queueOffset === 1) return new Promise<void>((r) => setTimeout(r, 20));
+        return undefined;
+      },
+      { concurrency: 2, maxReconsumeTimes: 16, retryLaterMs: 10 },
+    );
+    const pq = new ProcessQueue();
+    service.submit(mq, pq, fill(pq, 4));
+    // offsets 0 and 1 hold both slots; 2 and 3 wait for one
+    expect(started).toEqual([0, 1]);
+    expect(commits).toEqual([]);
+    await waitFor(() => commits.length === 3, 2000, 'offsets 1, 2 and 3 done');
+    expect(started).toEqual([0, 1, 2, 3]);
+    expect(commits).toEqual([0, 0, 0]);
+    finishFirst();
+    await waitFor(() => commits.length === 4, 2000, 'offset 0 done');
+    expect(commits.at(-1)).toBe(4);
+    await service.stop();
+  });
+
+  it('a thenable resolving RECONSUME_LATER is sent back; a dropped queue is not consumed', async () => {
+    const { h, commits, sentBack } = host();
+    const service = new ConcurrentConsumeService(
+      h,
+      () => ({ then: (resolve: (v: unknown) => void) => resolve('RECONSUME_LATER') }),
+      { concurrency: 4, maxReconsumeTimes: 3, retryLaterMs: 10 },
+    );
+    const pq = new ProcessQueue();
+    service.submit(mq, pq, fill(pq, 1));
+    await waitFor(() => commits.length === 1, 2000, 'sent back and committed');
+    expect(sentBack).toEqual([{ offset: 0, max: 3, delayLevel: undefined }]);
+    expect(commits).toEqual([1]);
+    const dropped = new ProcessQueue();
+    dropped.dropped = true;
+    let called = false;
+    const other = new ConcurrentConsumeService(h, () => void (called = true), {
+      concurrency: 4,
+      maxReconsumeTimes: 3,
+      retryLaterMs: 10,
+    });
+    other.submit(mq, dropped, fill(dropped, 2));
+    expect(called).toBe(false);
+    expect(commits).toEqual([1]);
+    await service.stop();
+    await other.stop();
+  });
+
   it('BROADCASTING drops a failed message without send-back', async () => {
     const { h, sentBack, commits } = host('BROADCASTING');
     const service = new ConcurrentConsumeService(h, () => 'RECONSUME_LATER', {

@@ -144,3 +144,33 @@ describe('computeStartOffset (consumeFromWhere when the broker has no offset)', 
     expect(await computeStartOffset(client, store, retry, 'STORE', 'CONSUME_FROM_TIMESTAMP', 42)).toBe(500);
   });
 });
+
+describe('the in-memory offset table, looked up by queue object', () => {
+  const noBroker = { client: {} as BrokerInvoker, brokerAddress: async () => undefined };
+
+  it('a removed queue starts afresh, even through the same object', async () => {
+    const store = new RemoteBrokerOffsetStore(noBroker, 'g');
+    const q = { ...mq };
+    store.update(q, 10, false);
+    store.update(q, 12, true);
+    expect(await store.read(q, 'MEMORY')).toBe(12);
+    store.remove({ ...mq });
+    expect(await store.read(q, 'MEMORY')).toBe(-1);
+    store.update(q, 5, true);
+    expect(await store.read(q, 'MEMORY')).toBe(5);
+    expect(store.entries()).toEqual([{ mq, offset: 5 }]);
+  });
+
+  it('an object whose fields changed is looked up by its new fields, and equal objects share an entry', async () => {
+    const store = new RemoteBrokerOffsetStore(noBroker, 'g');
+    const q = { ...mq };
+    store.update(q, 10, false);
+    q.queueId = 2;
+    store.update(q, 3, true);
+    expect(await store.read({ ...mq }, 'MEMORY')).toBe(10);
+    expect(await store.read({ ...mq, queueId: 2 }, 'MEMORY')).toBe(3);
+    store.update({ ...mq }, 11, true);
+    expect(await store.read({ ...mq }, 'MEMORY')).toBe(11);
+    expect(store.entries()).toHaveLength(2);
+  });
+});
