@@ -25,7 +25,12 @@ interface Chunk {
   /** Bytes handed to the OS with write(2). */
   written: number;
   segment: SegmentFile;
+  /** A reader got a view of `buf` (it may still hold it): the buffer is never reused. */
+  lent: boolean;
 }
+
+/** Written chunk buffers kept for reuse (see {@link SegmentedLog.trimCache}). */
+const SPARE_CHUNKS = 2;
 
 /**
  * An append-only byte log over fixed-size segment files (RocketMQ's MappedFileQueue without mmap). Appends are
@@ -54,6 +59,8 @@ export class SegmentedLog {
   reservedOff = 0;
   reservedPos = 0;
   private chunks: Chunk[] = [];
+  /** Buffers of dropped chunks no reader ever saw, `chunkSize` bytes each, ready for the next chunks. */
+  private spare: Buffer[] = [];
   private writing: Promise<void> | null = null;
   private kickScheduled = false;
   private kickTimer: NodeJS.Timeout | undefined;
@@ -128,7 +135,8 @@ export class SegmentedLog {
     if (!chunk || chunk.start + chunk.len !== this.writePos || chunk.buf.length - chunk.len < n) {
       const segment = this.segmentForAppend(this.writePos);
       const cap = Math.min(Math.max(this.options.chunkSize, n), segment.endOffset - this.writePos);
-      chunk = { start: this.writePos, buf: Buffer.allocUnsafe(cap), len: 0, written: 0, segment };
+      const buf = cap === this.options.chunkSize ? this.spare.pop() : undefined;
+      chunk = { start: this.writePos, buf: buf ?? Buffer.allocUnsafe(cap), len: 0, written: 0, segment, lent: false };
       this.chunks.push(chunk);
     }
     this.reservedBuf = chunk.buf;
@@ -155,6 +163,7 @@ export class SegmentedLog {
     for (let i = this.chunks.length - 1; i >= 0; i--) {
       const c = this.chunks[i]!;
       if (pos >= c.start && pos < c.start + c.len) {
+        c.lent = true;
         return c.buf.subarray(pos - c.start, pos - c.start + Math.min(want, c.start + c.len - pos));
       }
       if (pos >= c.start + c.len) break;
@@ -310,9 +319,18 @@ export class SegmentedLog {
     return false;
   }
 
+  /**
+   * Drops written chunks beyond the `keepChunks` newest. The buffer of a dropped chunk that no reader ever got a view
+   * of is kept for a later chunk: nothing else refers to it (its bytes are written, appends go to the newest chunk),
+   * and reusing it spares a fresh multi-MiB allocation whose pages fault in one by one as records are copied in. A
+   * chunk a reader has seen is left to the garbage collector: a pull response may still be sending from it.
+   */
   private trimCache(): void {
     while (this.chunks.length > this.options.keepChunks && this.chunks[0]!.written === this.chunks[0]!.len) {
-      this.chunks.shift();
+      const dropped = this.chunks.shift()!;
+      if (!dropped.lent && dropped.buf.length === this.options.chunkSize && this.spare.length < SPARE_CHUNKS) {
+        this.spare.push(dropped.buf);
+      }
     }
   }
 }
