@@ -558,7 +558,7 @@ export class FileStore implements MessageStore {
   /** SYNC_FLUSH: the result once the group commit covering `end` is done (FLUSH_DISK_TIMEOUT after the timeout). */
   private awaitFlush(result: PutResult, end: number): Promise<PutResult> {
     if (this.config.flushDiskType === 'ASYNC_FLUSH') return Promise.resolve(result);
-    return this.flusher.waitFor(end).then((ok) => (ok ? result : flushTimedOut(result)));
+    return this.flusher.waitForResult(end, result, flushTimedOut);
   }
 
   private refused(status: PutMessageStatus, remark: string): PutResult {

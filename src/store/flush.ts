@@ -3,8 +3,18 @@ import type { CommitLog } from './commitlog.js';
 
 interface Waiter {
   offset: number;
-  resolve: (flushed: boolean) => void;
+  /** Settles the waiting promise with {@link answer} of the outcome. */
+  resolve: (value: unknown) => void;
   deadline: number;
+  /** What the promise resolves to when the offset is durable in time (true for waitFor). */
+  onTime: unknown;
+  /** Maps `onTime` to the answer after the timeout; undefined = false (waitFor). */
+  late: ((onTime: never) => unknown) | undefined;
+}
+
+function answer(w: Waiter, flushed: boolean): unknown {
+  if (flushed) return w.onTime;
+  return w.late === undefined ? false : w.late(w.onTime as never);
 }
 
 /**
@@ -39,9 +49,25 @@ export class CommitLogFlusher {
 
   /** Resolves true once everything before `offset` is durable, false after the sync flush timeout. */
   waitFor(offset: number): Promise<boolean> {
-    if (this.commitLog.flushedOffset >= offset) return Promise.resolve(true);
+    return this.waitUntilDurable(offset, true, undefined) as Promise<boolean>;
+  }
+
+  /**
+   * Resolves with `result` once everything before `offset` is durable, with `late(result)` after the sync flush
+   * timeout: a put's answer in one promise, where `waitFor(offset).then(...)` would take two.
+   */
+  waitForResult<T>(offset: number, result: T, late: (result: T) => T): Promise<T> {
+    return this.waitUntilDurable(offset, result, late) as Promise<T>;
+  }
+
+  private waitUntilDurable(
+    offset: number,
+    onTime: unknown,
+    late: ((onTime: never) => unknown) | undefined,
+  ): Promise<unknown> {
+    if (this.commitLog.flushedOffset >= offset) return Promise.resolve(onTime);
     return new Promise((resolve) => {
-      this.waiters.push({ offset, resolve, deadline: Date.now() + this.syncFlushTimeout });
+      this.waiters.push({ offset, resolve, deadline: Date.now() + this.syncFlushTimeout, onTime, late });
       if (!this.sweeper) {
         const every = Math.max(1, Math.min(100, Math.floor(this.syncFlushTimeout / 4)));
         this.sweeper = setInterval(() => this.expire(), every);
@@ -55,7 +81,7 @@ export class CommitLogFlusher {
     const now = Date.now();
     const still: Waiter[] = [];
     for (const w of this.waiters) {
-      if (w.deadline <= now) w.resolve(false);
+      if (w.deadline <= now) w.resolve(answer(w, false));
       else still.push(w);
     }
     this.waiters = still;
@@ -95,7 +121,7 @@ export class CommitLogFlusher {
     const flushed = this.commitLog.flushedOffset;
     const still: Waiter[] = [];
     for (const w of this.waiters) {
-      if (w.offset <= flushed) w.resolve(true);
+      if (w.offset <= flushed) w.resolve(answer(w, true));
       else still.push(w);
     }
     this.waiters = still;
