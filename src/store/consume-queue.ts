@@ -30,11 +30,22 @@ export function decodeConsumeQueueEntry(buf: Buffer, off: number): ConsumeQueueE
   };
 }
 
-/** Writes an integer (|n| < 2^53) as a big-endian int64 without a BigInt. */
+/**
+ * Writes an integer (|n| < 2^53) as a big-endian int64 without a BigInt: the high half is floor(n / 2^32) (two's
+ * complement for negative n), the low half n mod 2^32, which `>>> 0` gives for any safe integer. Byte stores, no
+ * range checks: it runs for every ConsumeQueue entry and index item.
+ */
 export function writeLong(buf: Buffer, n: number, off: number): void {
-  const high = Math.floor(n / 0x100000000);
-  buf.writeInt32BE(high | 0, off);
-  buf.writeUInt32BE(n - high * 0x100000000, off + 4);
+  writeInt(buf, Math.floor(n / 0x100000000), off);
+  writeInt(buf, n >>> 0, off + 4);
+}
+
+/** Writes the low 32 bits of `n` big-endian (Uint8Array stores keep the low 8 bits of each shifted value). */
+export function writeInt(buf: Buffer, n: number, off: number): void {
+  buf[off] = n >>> 24;
+  buf[off + 1] = n >>> 16;
+  buf[off + 2] = n >>> 8;
+  buf[off + 3] = n;
 }
 
 /** Reads a big-endian int64 as a number (exact below 2^53). */
@@ -182,7 +193,7 @@ export class ConsumeQueue {
     const buf = log.reservedBuf;
     const off = log.reservedOff;
     writeLong(buf, phyOffset, off);
-    buf.writeInt32BE(size, off + 8);
+    writeInt(buf, size, off + 8);
     writeLong(buf, tagsCode, off + 12);
   }
 

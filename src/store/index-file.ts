@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { javaStringHashCode } from '../protocol/message/hash.js';
-import { readLong, writeLong } from './consume-queue.js';
+import { readLong, writeInt, writeLong } from './consume-queue.js';
 import { datasync, readAt, writeFully } from './mapped-file.js';
 
 /** Bytes of the IndexFile header (reference §5.8). */
@@ -220,12 +220,12 @@ export class IndexFile {
     if (chunkNo >= this.pending.length) this.pending.push(Buffer.alloc(ITEMS_PER_PENDING_CHUNK * INDEX_ITEM_SIZE));
     const off = (local % ITEMS_PER_PENDING_CHUNK) * INDEX_ITEM_SIZE;
     const items = this.pending[chunkNo]!;
-    items.writeInt32BE(keyHash, off);
+    writeInt(items, keyHash, off);
     writeLong(items, phyOffset, off + 4);
-    items.writeInt32BE(timeDiffSeconds, off + 12);
-    items.writeInt32BE(prev, off + 16);
+    writeInt(items, timeDiffSeconds, off + 12);
+    writeInt(items, prev, off + 16);
     if (prev === 0) this.header.hashSlotCount++;
-    slots.writeInt32BE(index, slot * INDEX_SLOT_SIZE);
+    writeInt(slots, index, slot * INDEX_SLOT_SIZE);
     this.dirtyPages.add(Math.floor((slot * INDEX_SLOT_SIZE) / SLOT_PAGE));
     this.header.indexCount++;
     this.header.endPhyOffset = phyOffset;
