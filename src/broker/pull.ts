@@ -149,12 +149,7 @@ export function createPullHandlers(ctx: BrokerContext, hold: PullHoldService): H
     };
     const topicConfig = ctx.topics.get(header.topic);
     if (topicConfig) extFields.topicSysFlag = String(topicConfig.topicSysFlag);
-    const body =
-      code === ResponseCode.SUCCESS
-        ? result.messages.length === 1
-          ? result.messages[0]
-          : Buffer.concat(result.messages, result.totalBytes)
-        : undefined;
+    const body = code === ResponseCode.SUCCESS ? joinRecords(result.messages, result.totalBytes) : undefined;
     return createResponse(request, code, { extFields, body });
   };
 
@@ -227,6 +222,26 @@ async function prepare(
     }
   }
   return { filter: createTagFilter(sub) };
+}
+
+/**
+ * The records of a pull back to back, as one Buffer. Records read together from the store usually are views of one
+ * buffer (one positional read of their span, or one in-memory chunk) lying end to end: then the answer is a view
+ * over them all, not a copy. Why: copying some 36 KB per pull (and allocating it) was a visible share of the
+ * broker's CPU and garbage while draining a backlog. Correct because the bytes are the same bytes in the same order;
+ * whenever any record is not exactly where the previous one ended, they are copied as before.
+ */
+export function joinRecords(records: readonly Buffer[], totalBytes: number): Buffer {
+  const first = records[0];
+  if (first === undefined) return Buffer.alloc(0);
+  if (records.length === 1) return first;
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < records.length; i++) {
+    const r = records[i]!;
+    if (r.buffer !== first.buffer || r.byteOffset !== end) return Buffer.concat(records, totalBytes);
+    end += r.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
 }
 
 /** The response code of a store result (Java's PullMessageProcessor mapping). */
