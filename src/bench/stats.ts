@@ -9,9 +9,12 @@ import { Histogram } from './histogram.js';
 export const STAMP_BYTES = 16;
 const STAMP_MAGIC = 0x3142514d; // 'MQB1' little-endian
 
+/** The performance clock's origin (epoch ms), read once: the getter is a measurable cost at 100,000 calls/s. */
+const TIME_ORIGIN = performance.timeOrigin;
+
 /** Wall-clock milliseconds with sub-millisecond precision (performance clock anchored at its time origin). */
 export function nowMs(): number {
-  return performance.timeOrigin + performance.now();
+  return TIME_ORIGIN + performance.now();
 }
 
 /** A body template of `size` bytes ('x' filler); {@link stampBody} copies it and writes the stamp. */
