@@ -49,6 +49,13 @@ export class SegmentedLog {
   flushedPos = 0;
   /** Bytes appended but not yet handed to the OS (callers apply backpressure on it). */
   unwrittenBytes = 0;
+  /**
+   * Group commit (SYNC_FLUSH) sets this: once this many bytes are pending and no write is in flight, the next
+   * reservation first starts a write of everything appended so far. After a round releases its puts they all append
+   * again in one burst of microtasks; this way the first records of the burst are being written while the later ones
+   * are still being encoded, and the next fdatasync can start sooner. 0 = off (writes start on a later turn).
+   */
+  eagerWriteBytes = 0;
   /** Number of fdatasync rounds done (group commit shows fewer rounds than appends). */
   flushRounds = 0;
   /**
@@ -130,6 +137,11 @@ export class SegmentedLog {
   /** {@link reserve} leaving its answer in reservedBuf / reservedOff / reservedPos instead of a new object. */
   reserveSlot(n: number): void {
     if (this.failure) throw new RocketMQError('SYSTEM_ERROR', `write to ${this.dir} failed`, { cause: this.failure });
+    if (this.eagerWriteBytes > 0 && this.unwrittenBytes >= this.eagerWriteBytes && !this.writing) {
+      // Every byte appended so far is filled (a caller fills its reservation before reserving again): hand them to
+      // the OS now, from within the burst of appends, with no yield first (see writeLoop).
+      this.writing = this.writeLoop(0, false);
+    }
     if (n > this.remainingInSegment()) throw new RocketMQError('SYSTEM_ERROR', 'append crosses a segment end');
     let chunk = this.chunks.at(-1);
     if (!chunk || chunk.start + chunk.len !== this.writePos || chunk.buf.length - chunk.len < n) {
@@ -288,10 +300,11 @@ export class SegmentedLog {
    * Writes pending chunks in order, up to the tail as it is when the loop starts (never chasing later appends);
    * stops early once fewer than `minPending` bytes are left (write-behind).
    */
-  private async writeLoop(minPending = 0): Promise<void> {
+  private async writeLoop(minPending = 0, yieldFirst = true): Promise<void> {
     // Yield first: a loop that ended synchronously would clear `writing` in `finally` before the caller stored this
     // promise there, leaving a settled promise in `writing` forever (no more writes, drain() spinning in microtasks).
-    await Promise.resolve();
+    // Only a caller that knows there are bytes to write (so the loop awaits a write before ending) may skip it.
+    if (yieldFirst) await Promise.resolve();
     const upTo = this.writePos;
     try {
       for (;;) {

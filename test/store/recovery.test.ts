@@ -163,6 +163,42 @@ describe('flush', () => {
     expect(s.stats().commitLogFlushRounds - before).toBeLessThan(64);
   });
 
+  it('SYNC_FLUSH writes the first records of a burst while later ones are appended, and writes them whole', async () => {
+    const root = tempDir();
+    dirs.push(root);
+    const config = {
+      flushDiskType: 'SYNC_FLUSH' as const,
+      mappedFileSizeCommitLog: 4 * 1024 * 1024,
+      writeBufferSize: 1024 * 1024,
+    };
+    const s = newStore(root, config);
+    await s.start();
+    const log = (s as unknown as { commitLog: CommitLog }).commitLog.log;
+    expect(log.eagerWriteBytes).toBeGreaterThan(0);
+    const body = (i: number) => `b${i}-${'z'.repeat(4000 + (i % 13))}`;
+    const writing = () => (log as unknown as { writing: Promise<void> | null }).writing;
+    for (let round = 0; round < 8; round++) {
+      expect(writing()).toBeNull();
+      const puts = Array.from({ length: 64 }, (_, k) => s.putMessage(message('E', 0, body(round * 64 + k))));
+      // Still inside the burst of appends (nothing has yielded to the event loop): a write is already under way.
+      expect(writing()).not.toBeNull();
+      expect((await Promise.all(puts)).every((r) => r.status === 'PUT_OK')).toBe(true);
+      await new Promise((r) => setImmediate(r));
+    }
+    await s.shutdown();
+    // Every record reads back from the files (nothing in memory after a restart) with a valid body CRC.
+    const again = newStore(root, config);
+    await again.start();
+    open.push(again);
+    for (let offset = 0; offset < 512;) {
+      const g = await again.getMessage('g', 'E', 0, offset, 32, 1 << 20);
+      expect(g.status).toBe('FOUND');
+      const recs = decodeRecords(Buffer.concat(g.messages), { checkCrc: true });
+      recs.forEach((r, k) => expect(r.body.toString()).toBe(body(offset + k)));
+      offset = g.nextBeginOffset;
+    }
+  });
+
   it('SYNC_FLUSH answers FLUSH_DISK_TIMEOUT when the disk does not confirm in time', async () => {
     const root = tempDir();
     dirs.push(root);
