@@ -5,7 +5,8 @@
  *
  * Prints a table of medians over RUNS runs (with CPU µs per append, which unlike msgs/s hardly depends on what else
  * runs on the machine), then one JSON line (`BENCH_JSON {...}`).
- * Environment: BENCH_RUNS (default 3), BENCH_SECONDS per run (default 1), BENCH_DIR (default os.tmpdir()),
+ * Environment: BENCH_RUNS (default 3), BENCH_SECONDS per run (default 1), BENCH_WARMUP seconds of appends before each
+ * append run's measured window (default 0.3), BENCH_DIR (default os.tmpdir()),
  * BENCH_ONLY (a regular expression: run only the cases whose name matches, e.g. `SYNC.*4096`).
  */
 import * as fs from 'node:fs';
@@ -16,6 +17,7 @@ import type { MessageToStore } from '../src/store/message-store.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 0.3);
 const BASE = process.env.BENCH_DIR ?? os.tmpdir();
 const ONLY = new RegExp(process.env.BENCH_ONLY ?? '.');
 
@@ -82,30 +84,41 @@ async function appendRun(bodySize: number, mode: 'ASYNC_FLUSH' | 'SYNC_FLUSH', a
   await store.start();
   const body = Buffer.alloc(bodySize, 0x61);
   const latencies = new Float64Array(4_000_000);
+  let seq = 0;
   let count = 0;
   let bytes = 0;
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(Math.round(SECONDS * 1e9));
-  let stop = false;
-  const cpu0 = process.cpuUsage();
-  const worker = async (): Promise<void> => {
-    let n = 0;
-    while (!stop) {
-      const t0 = process.hrtime.bigint();
-      const r = await store.putMessage(msg(body, count));
-      const t1 = process.hrtime.bigint();
-      if (r.status !== 'PUT_OK') throw new Error(`put failed: ${r.status}`);
-      if (count < latencies.length) latencies[count] = Number(t1 - t0) / 1000;
-      count++;
-      bytes += r.size;
-      // Let socket-like macrotasks (and the write-behind) run now and then, as a real broker's event loop does.
-      if (++n % 64 === 0) {
-        await new Promise((resolve) => setImmediate(resolve));
-        if (process.hrtime.bigint() > deadline) stop = true;
+  let measuring = false;
+  /** Runs the appenders until `seconds` have passed; only the measuring phase records latencies and counts. */
+  const phase = async (seconds: number): Promise<void> => {
+    const deadline = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
+    let stop = false;
+    const worker = async (): Promise<void> => {
+      let n = 0;
+      while (!stop) {
+        const t0 = process.hrtime.bigint();
+        const r = await store.putMessage(msg(body, seq++));
+        const t1 = process.hrtime.bigint();
+        if (r.status !== 'PUT_OK') throw new Error(`put failed: ${r.status}`);
+        if (measuring) {
+          if (count < latencies.length) latencies[count] = Number(t1 - t0) / 1000;
+          count++;
+          bytes += r.size;
+        }
+        // Let socket-like macrotasks (and the write-behind) run now and then, as a real broker's event loop does.
+        if (++n % 64 === 0) {
+          await new Promise((resolve) => setImmediate(resolve));
+          if (process.hrtime.bigint() > deadline) stop = true;
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: appenders }, worker));
   };
-  await Promise.all(Array.from({ length: appenders }, worker));
+  // Not measured: lets the JIT optimise the append path (its compile threads count in process CPU).
+  await phase(WARMUP);
+  measuring = true;
+  const start = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
+  await phase(SECONDS);
   const secs = Number(process.hrtime.bigint() - start) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   await store.shutdown();
@@ -177,7 +190,7 @@ const fmt = (n: number, d = 0): string =>
 
 async function main(): Promise<void> {
   console.log(
-    `store bench: ${RUNS} runs x ${SECONDS}s, dir ${BASE}, node ${process.version}, ${os.cpus().length} cpus`,
+    `store bench: ${RUNS} runs x ${SECONDS}s (after ${WARMUP}s warm-up), dir ${BASE}, node ${process.version}, ${os.cpus().length} cpus`,
   );
   const disk1m = median(Array.from({ length: RUNS }, () => diskSyncRate(1024 * 1024, SECONDS)));
   const disk256k = median(Array.from({ length: RUNS }, () => diskSyncRate(256 * 1024, SECONDS)));
