@@ -22,6 +22,21 @@ export function processCpuSeconds(pid: number): number | undefined {
   }
 }
 
+/**
+ * Seconds the main thread of `pid` has spent runnable but waiting for a core (the second field of
+ * /proc/<pid>/schedstat, in ns); undefined where there is no such file. On a shared machine this is what stretches
+ * latency tails: a message waits while its process waits for a CPU.
+ */
+export function runQueueWaitSeconds(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ');
+    const ns = Number(fields[1]);
+    return Number.isFinite(ns) ? ns / 1e9 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** This process's user + system CPU seconds. */
 export function ownCpuSeconds(): number {
   const { user, system } = process.cpuUsage();
@@ -36,16 +51,22 @@ export interface CpuFigures {
   /** Client CPU µs per message acknowledged in the window (sending and consuming both count). */
   clientUsPerMsg: number;
   brokerUsPerMsg: number | undefined;
+  /** Seconds each main thread waited for a core in the window (Linux; undefined elsewhere). */
+  clientRunQueueWaitSeconds?: number;
+  brokerRunQueueWaitSeconds?: number;
 }
 
 /** Samples CPU times at the start of a window; `end(messages)` gives the figures. */
 export class CpuWindow {
   private readonly client0: number;
   private readonly broker0: number | undefined;
+  private readonly clientWait0 = runQueueWaitSeconds(process.pid);
+  private readonly brokerWait0: number | undefined;
 
   constructor(private readonly brokerPid: number | undefined) {
     this.client0 = ownCpuSeconds();
     this.broker0 = brokerPid === undefined ? undefined : processCpuSeconds(brokerPid);
+    this.brokerWait0 = brokerPid === undefined ? undefined : runQueueWaitSeconds(brokerPid);
   }
 
   /** Figures from the start to now, per `messages` messages. */
@@ -54,7 +75,14 @@ export class CpuWindow {
     const broker1 = this.brokerPid === undefined ? undefined : processCpuSeconds(this.brokerPid);
     const brokerSeconds = broker1 === undefined || this.broker0 === undefined ? undefined : broker1 - this.broker0;
     const per = (s: number) => (messages > 0 ? Math.round((s * 1e6) / messages) : 0);
+    const waited = (before: number | undefined, after: number | undefined) =>
+      before === undefined || after === undefined ? undefined : Math.round((after - before) * 100) / 100;
+    const clientWait = waited(this.clientWait0, runQueueWaitSeconds(process.pid));
+    const brokerWait =
+      this.brokerPid === undefined ? undefined : waited(this.brokerWait0, runQueueWaitSeconds(this.brokerPid));
     return {
+      ...(clientWait === undefined ? {} : { clientRunQueueWaitSeconds: clientWait }),
+      ...(brokerWait === undefined ? {} : { brokerRunQueueWaitSeconds: brokerWait }),
       clientSeconds: Math.round(clientSeconds * 100) / 100,
       brokerSeconds: brokerSeconds === undefined ? undefined : Math.round(brokerSeconds * 100) / 100,
       clientUsPerMsg: per(clientSeconds),

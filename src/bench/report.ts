@@ -86,6 +86,20 @@ export function formatProgress(
   );
 }
 
+/** How long the main threads waited for a core (a shared machine's share of every latency tail). */
+function runQueueWaitLine(c: CpuFigures, seconds: number): string | undefined {
+  if (c.clientRunQueueWaitSeconds === undefined) return undefined;
+  const share = (s: number) => (seconds > 0 ? ` (${Math.round((100 * s) / seconds)} % of the window)` : '');
+  const broker =
+    c.brokerRunQueueWaitSeconds === undefined
+      ? ''
+      : `, broker ${c.brokerRunQueueWaitSeconds.toFixed(2)} s${share(c.brokerRunQueueWaitSeconds)}`;
+  return (
+    `waiting for a core (main threads): client ${c.clientRunQueueWaitSeconds.toFixed(2)} s` +
+    `${share(c.clientRunQueueWaitSeconds)}${broker}`
+  );
+}
+
 function latencyLine(label: string, s: LatencySummary): string {
   if (s.count === 0) return `${label}: no samples`;
   return (
@@ -122,6 +136,8 @@ export function formatReport(r: BenchResult): string {
     lines.push(
       `cpu in the window: client ${r.cpu.clientSeconds.toFixed(2)} s (${r.cpu.clientUsPerMsg} µs/msg), ${broker}`,
     );
+    const wait = runQueueWaitLine(r.cpu, r.seconds);
+    if (wait) lines.push(wait);
   }
   if (r.drain) {
     lines.push(
@@ -133,6 +149,8 @@ export function formatReport(r: BenchResult): string {
       const broker =
         c.brokerSeconds === undefined ? '' : `, broker ${c.brokerSeconds.toFixed(2)} s (${c.brokerUsPerMsg} µs/msg)`;
       lines.push(`cpu while draining: client ${c.clientSeconds.toFixed(2)} s (${c.clientUsPerMsg} µs/msg)${broker}`);
+      const wait = runQueueWaitLine(c, r.drain.seconds);
+      if (wait) lines.push(wait);
     }
   }
   const errors = Object.entries(r.errors);

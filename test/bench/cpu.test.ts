@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CpuWindow, ownCpuSeconds, processCpuSeconds } from '../../src/bench/cpu.js';
+import { CpuWindow, ownCpuSeconds, processCpuSeconds, runQueueWaitSeconds } from '../../src/bench/cpu.js';
 
 describe('CPU accounting', () => {
   it.runIf(process.platform === 'linux')('reads a live process from /proc, nothing for a missing one', () => {
@@ -20,4 +20,18 @@ describe('CPU accounting', () => {
     expect(figures.clientUsPerMsg).toBeGreaterThanOrEqual(40); // ≥ 0.04 s over 1000 messages
     expect(window.end(0).clientUsPerMsg).toBe(0);
   });
+
+  it.runIf(process.platform === 'linux')(
+    'reads how long a main thread waited for a core, and counts it per window',
+    () => {
+      const waited = runQueueWaitSeconds(process.pid);
+      expect(waited).toBeTypeOf('number');
+      expect(waited!).toBeGreaterThanOrEqual(0);
+      expect(runQueueWaitSeconds(2 ** 31 - 1)).toBeUndefined();
+      const figures = new CpuWindow(process.pid).end(1);
+      expect(figures.clientRunQueueWaitSeconds).toBeGreaterThanOrEqual(0);
+      expect(figures.brokerRunQueueWaitSeconds).toBeGreaterThanOrEqual(0);
+      expect(new CpuWindow(undefined).end(1).brokerRunQueueWaitSeconds).toBeUndefined();
+    },
+  );
 });

@@ -100,6 +100,13 @@ describe('mqbench end to end (own cluster in a child process)', () => {
     expect(result.cpu!.clientSeconds).toBeGreaterThan(0);
     expect(result.cpu!.brokerSeconds).toBeGreaterThanOrEqual(0);
     expect(run.stdout).toContain('cpu in the window: client');
+    if (process.platform === 'linux') {
+      expect(result.cpu!.clientRunQueueWaitSeconds).toBeGreaterThanOrEqual(0);
+      expect(result.cpu!.brokerRunQueueWaitSeconds).toBeGreaterThanOrEqual(0);
+      expect(run.stdout).toMatch(
+        /waiting for a core \(main threads\): client [\d.]+ s \(\d+ % of the window\), broker/,
+      );
+    }
     expect(await exists(dataDirOf(run.stdout))).toBe(false);
   }, 60_000);
 
