@@ -20,8 +20,9 @@ const PROGRESS_EVERY = 256 * 1024 * 1024;
 const WRITE_BATCH_BYTES = 256 * 1024;
 /** ...or the delay after which fewer pending bytes are written anyway. */
 const WRITE_DELAY_MS = 5;
-/** Widest span one batched positional read covers. */
-const MAX_BATCH_SPAN = 1024 * 1024;
+/** Cold reads go through a cache of this many blocks of READ_BLOCK_BYTES, aligned within their segment. */
+const READ_CACHE_BLOCKS = 16;
+const READ_BLOCK_BYTES = 1024 * 1024;
 
 /**
  * The CommitLog: every message of every topic, back to back in RocketMQ's record layout, in fixed-size segment
@@ -89,40 +90,65 @@ export class CommitLog {
   }
 
   /**
-   * The bytes of several records whose sizes are known, in order. Records not in memory that lie close together in
-   * one segment are fetched with one positional read of the span covering them.
+   * The bytes of several records whose sizes are known, in order. Records in memory are views of it; older ones come
+   * from the block cache (see {@link readBlock}), a record straddling two blocks from its own positional read.
    */
   async readBatch(entries: readonly { phyOffset: number; size: number }[]): Promise<(Buffer | undefined)[]> {
     const out: (Buffer | undefined)[] = new Array(entries.length);
-    let i = 0;
-    while (i < entries.length) {
-      const first = entries[i]!;
-      const seg = this.log.segmentAt(first.phyOffset);
-      if (!seg || this.log.isInMemory(first.phyOffset)) {
-        out[i] = await this.readSized(first.phyOffset, first.size);
-        i++;
+    let blockStart = -1;
+    let block: Buffer | undefined;
+    for (let i = 0; i < entries.length; i++) {
+      const { phyOffset, size } = entries[i]!;
+      const seg = this.log.segmentAt(phyOffset);
+      if (!seg || phyOffset < this.minOffset || this.log.isInMemory(phyOffset)) {
+        out[i] = await this.readSized(phyOffset, size);
         continue;
       }
-      let j = i;
-      let end = first.phyOffset + first.size;
-      while (j + 1 < entries.length) {
-        const next = entries[j + 1]!;
-        const nextEnd = next.phyOffset + next.size;
-        if (next.phyOffset < end || nextEnd > seg.endOffset || nextEnd - first.phyOffset > MAX_BATCH_SPAN) break;
-        if (this.log.isInMemory(next.phyOffset)) break;
-        j++;
-        end = nextEnd;
+      const blockBytes = Math.min(READ_BLOCK_BYTES, this.segmentSize);
+      const start = seg.fromOffset + Math.floor((phyOffset - seg.fromOffset) / blockBytes) * blockBytes;
+      if (start !== blockStart) {
+        blockStart = start;
+        block = await this.readBlock(start, blockBytes);
       }
-      const span = end > this.maxOffset ? Buffer.alloc(0) : await this.log.read(first.phyOffset, end - first.phyOffset);
-      for (let k = i; k <= j; k++) {
-        const e = entries[k]!;
-        const rel = e.phyOffset - first.phyOffset;
-        out[k] =
-          rel + e.size <= span.length ? span.subarray(rel, rel + e.size) : await this.readSized(e.phyOffset, e.size);
-      }
-      i = j + 1;
+      const rel = phyOffset - start;
+      out[i] =
+        block !== undefined && rel + size <= block.length
+          ? block.subarray(rel, rel + size)
+          : await this.readSized(phyOffset, size);
     }
     return out;
+  }
+
+  /**
+   * Recently read blocks of the files, most recent last. Consumers catching up on a backlog read the queues of a
+   * topic side by side, and their records are interleaved in the CommitLog: reading the span around one queue's 32
+   * records fetched ~16 times the bytes it used (16 queues). Aligned blocks shared by every pull read each byte once.
+   * A block is a promise so that pulls arriving while it is read share the read. Blocks never change once written
+   * (the CommitLog is append-only; a deleted segment's offsets are below minOffset and never asked for).
+   */
+  private readonly blocks = new Map<number, Promise<Buffer>>();
+
+  /** The block at `start`: cached, or read with one positional read and cached when it is whole. */
+  private readBlock(start: number, blockBytes: number): Promise<Buffer> {
+    const cached = this.blocks.get(start);
+    if (cached !== undefined) {
+      this.blocks.delete(start); // move to the most recent end
+      this.blocks.set(start, cached);
+      return cached;
+    }
+    const reading = this.log.read(start, blockBytes);
+    this.blocks.set(start, reading);
+    if (this.blocks.size > READ_CACHE_BLOCKS) this.blocks.delete(this.blocks.keys().next().value!);
+    reading.then(
+      (buf) => {
+        // a block cut short by the in-memory tail or the end of the data is used once, not kept
+        if (buf.length < blockBytes && this.blocks.get(start) === reading) this.blocks.delete(start);
+      },
+      () => {
+        if (this.blocks.get(start) === reading) this.blocks.delete(start);
+      },
+    );
+    return reading;
   }
 
   /** The bytes of the record at `phyOffset`, or undefined when there is no record there. */
