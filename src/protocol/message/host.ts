@@ -54,13 +54,28 @@ export function encodeHost(addr: HostAddress, buf: Buffer, offset: number): numb
   return ip.length + 4;
 }
 
+/** Dotted texts of recently decoded IPv4 addresses: a pull response repeats the same born and store hosts. */
+const IPV4_TEXT_CACHE_MAX = 1024;
+const ipv4Texts = new Map<number, string>();
+
+function formatIPv4(buf: Buffer, offset: number): string {
+  const key = buf.readUInt32BE(offset);
+  let text = ipv4Texts.get(key);
+  if (text === undefined) {
+    text = `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
+    if (ipv4Texts.size >= IPV4_TEXT_CACHE_MAX) ipv4Texts.clear();
+    ipv4Texts.set(key, text);
+  }
+  return text;
+}
+
 /** Reads an address written by {@link encodeHost}; `v6` selects 16-byte IP. Overrun ⇒ ProtocolError RECORD_MALFORMED. */
 export function decodeHost(buf: Buffer, offset: number, v6: boolean): HostAddress {
   const ipLength = v6 ? 16 : 4;
   if (offset < 0 || offset + ipLength + 4 > buf.length) {
     throw new ProtocolError('RECORD_MALFORMED', 'host address runs past the end of the buffer');
   }
-  const host = v6 ? formatIPv6(buf, offset) : `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
+  const host = v6 ? formatIPv6(buf, offset) : formatIPv4(buf, offset);
   return { host, port: buf.readInt32BE(offset + ipLength) };
 }
 

@@ -216,6 +216,23 @@ describe('record golden bytes', () => {
     expect(decodeRecord(wrongCrc).bodyCrc).toBe(1);
     expect(() => decodeRecord(wrongCrc, 0, { checkCrc: true })).toThrow(ProtocolError);
   });
+
+  it('decodes short and long, ASCII and non-ASCII topics and properties, and rejects invalid UTF-8 in long ones', () => {
+    const base = decodeRecord(GOLDEN_V4);
+    const cases = [
+      { topic: 'T', properties: `KEYS\u0001${'k'.repeat(300)}\u0002` }, // long ASCII
+      { topic: 'Tópico', properties: `KEYS\u0001ключ-${'k'.repeat(300)}\u0002` }, // non-ASCII, short and long
+      { topic: 'x'.repeat(64), properties: 'A\u0001é\u0002' }, // at the short/long boundary
+      { topic: 'y'.repeat(65), properties: '' },
+    ];
+    for (const c of cases) {
+      const decoded = decodeRecord(encodeRecord({ ...base, ...c }));
+      expect([decoded.topic, decoded.properties]).toEqual([c.topic, c.properties]);
+    }
+    const long = encodeRecord({ ...base, properties: `KEYS\u0001${'k'.repeat(300)}\u0002` });
+    long[long.length - 10] = 0xc3; // a lead byte followed by ASCII: not UTF-8
+    expect(() => decodeRecord(long)).toThrow(expect.objectContaining({ code: 'RECORD_MALFORMED' }));
+  });
 });
 
 const hostArb = fc.oneof(
