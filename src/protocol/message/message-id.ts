@@ -14,11 +14,40 @@ export function createOffsetMsgId(storeHost: HostAddress, physicalOffset: number
   if (!Number.isSafeInteger(physicalOffset)) {
     throw new RocketMQError('INVALID_PARAMETER', `physical offset out of range: ${physicalOffset}`);
   }
-  const hostLength = encodedHostLength(storeHost);
-  const buf = Buffer.allocUnsafe(hostLength + 8);
-  encodeHost(storeHost, buf, 0);
-  buf.writeBigInt64BE(BigInt(physicalOffset), hostLength);
-  return buf.toString('hex').toUpperCase();
+  if (physicalOffset < 0) {
+    const hostLength = encodedHostLength(storeHost);
+    const buf = Buffer.allocUnsafe(hostLength + 8);
+    encodeHost(storeHost, buf, 0);
+    buf.writeBigInt64BE(BigInt(physicalOffset), hostLength);
+    return buf.toString('hex').toUpperCase();
+  }
+  // The broker asks for one id per stored message, always with its own store host: the host's hex is cached and the
+  // offset's 16 digits come from a byte table (no buffer, no BigInt).
+  return hostHex(storeHost) + hex32(Math.floor(physicalOffset / 0x100000000)) + hex32(physicalOffset >>> 0);
+}
+
+const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).toUpperCase().padStart(2, '0'));
+
+function hex32(n: number): string {
+  return HEX_BYTE[n >>> 24]! + HEX_BYTE[(n >>> 16) & 0xff]! + HEX_BYTE[(n >>> 8) & 0xff]! + HEX_BYTE[n & 0xff]!;
+}
+
+let cachedHost: HostAddress | undefined;
+let cachedHostText = '';
+let cachedPort = 0;
+let cachedHostHex = '';
+
+/** The uppercase hex of `host` encoded as in a message id; the last host's is kept. */
+function hostHex(host: HostAddress): string {
+  if (host !== cachedHost || host.host !== cachedHostText || host.port !== cachedPort) {
+    const buf = Buffer.allocUnsafe(encodedHostLength(host));
+    encodeHost(host, buf, 0);
+    cachedHostHex = buf.toString('hex').toUpperCase();
+    cachedHost = host;
+    cachedHostText = host.host;
+    cachedPort = host.port;
+  }
+  return cachedHostHex;
 }
 
 /** Decodes an offset message id. Bad length (not 32/56), non-hex or an offset beyond 2^53 ⇒ ProtocolError MESSAGE_ID_MALFORMED. */

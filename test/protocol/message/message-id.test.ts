@@ -28,6 +28,22 @@ describe('offset message id', () => {
     });
   });
 
+  it('keeps ids right across hosts, a host object changed in place, and offsets up to 2^53 - 1 and below 0', () => {
+    const host = { host: '10.0.0.1', port: 10911 };
+    // 0A000001 = 10.0.0.1 | 00002A9F = 10911 | 001FFFFFFFFFFFFF = 2^53 - 1
+    expect(createOffsetMsgId(host, Number.MAX_SAFE_INTEGER)).toBe('0A00000100002A9F001FFFFFFFFFFFFF');
+    // 0A000002 = 10.0.0.2 | 00000050 = 80 | 00000001FFFFFFFF = 2^33 - 1 (both 32-bit halves)
+    expect(createOffsetMsgId({ host: '10.0.0.2', port: 80 }, 2 ** 33 - 1)).toBe(
+      '0A00000200000050' + '00000001FFFFFFFF',
+    );
+    host.port = 10912; // 00002AA0
+    expect(createOffsetMsgId(host, 255)).toBe('0A00000100002AA000000000000000FF');
+    host.host = '10.0.0.3';
+    expect(createOffsetMsgId(host, 0)).toBe('0A00000300002AA00000000000000000');
+    // FFFFFFFFFFFFFFFF = -1 as int64
+    expect(createOffsetMsgId(host, -1)).toBe('0A00000300002AA0FFFFFFFFFFFFFFFF');
+  });
+
   it('rejects bad ids with MESSAGE_ID_MALFORMED', () => {
     for (const bad of [
       '',
