@@ -159,6 +159,9 @@ export function decodeBinaryHeaderAt(bytes: Buffer, start: number, end: number):
   // the strings area (after the 13 fixed bytes) as latin1, one char per byte
   const base = start + 13;
   const latin1 = bytes.toString('latin1', base, end);
+  // When the whole area is ASCII (lengths included: no value of 128+ bytes), every string is a plain slice of it;
+  // otherwise each string is checked on its own.
+  const allAscii = isAscii(new Uint8Array(bytes.buffer, bytes.byteOffset + base, end - base));
   const code = bytes.readInt16BE(start);
   const language = bytes[start + 2]!;
   const version = bytes.readInt16BE(start + 3);
@@ -189,8 +192,12 @@ export function decodeBinaryHeaderAt(bytes: Buffer, start: number, end: number):
     const valueStart = pos;
     pos += valueLength;
     if (keyLength === 0 || valueLength === 0) continue; // null key or value: Java would store null; we skip it
-    const key = readText(bytes, latin1, base, keyStart, keyStart + keyLength, 'ext key');
-    const value = readText(bytes, latin1, base, valueStart, pos, 'ext value');
+    const key = allAscii
+      ? latin1.slice(keyStart - base, keyStart - base + keyLength)
+      : readText(bytes, latin1, base, keyStart, keyStart + keyLength, 'ext key');
+    const value = allAscii
+      ? latin1.slice(valueStart - base, pos - base)
+      : readText(bytes, latin1, base, valueStart, pos, 'ext value');
     extFields ??= {};
     if (key === '__proto__') {
       Object.defineProperty(extFields, key, { value, enumerable: true, writable: true, configurable: true });
