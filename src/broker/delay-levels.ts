@@ -3,11 +3,12 @@
  * SCHEDULE_TOPIC_XXXX, and rebuilding it for its real topic when it is due. Pure functions.
  */
 import { RocketMQError } from '../common/errors.js';
-import { decodeProperties, encodeProperties, KEY_SEPARATOR, MessageConst } from '../protocol/message/properties.js';
+import { decodeProperties, encodeProperties, MessageConst } from '../protocol/message/properties.js';
 import type { MessageRecord } from '../protocol/message/record.js';
 import { MessageSysFlag, transactionType } from '../protocol/message/sysflag.js';
 import type { MessageToStore } from '../store/message-store.js';
 import { RMQ_SYS_SCHEDULE_TOPIC } from './topic-validator.js';
+import { republished } from './republish.js';
 
 /** Java's default `messageDelayLevel`: levels 1..18. */
 export const DEFAULT_MESSAGE_DELAY_LEVEL = '1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h';
@@ -95,22 +96,7 @@ export function restoreScheduledMessage(rec: MessageRecord): MessageToStore | un
   delete props[MessageConst.DELAY];
   delete props[MessageConst.REAL_TOPIC];
   delete props[MessageConst.REAL_QID];
-  const keys = props[MessageConst.KEYS];
-  return {
-    topic,
-    queueId: Number(qid),
-    flag: rec.flag,
-    sysFlag: rec.sysFlag,
-    bornTimestamp: rec.bornTimestamp,
-    bornHost: rec.bornHost,
-    body: rec.body,
-    properties: encodeProperties(props),
-    reconsumeTimes: rec.reconsumeTimes,
-    preparedTransactionOffset: rec.preparedTransactionOffset,
-    tags: props[MessageConst.TAGS],
-    keys: keys === undefined ? [] : keys.split(KEY_SEPARATOR).filter((k) => k !== ''),
-    uniqKey: props[MessageConst.UNIQ_KEY],
-  };
+  return republished(rec, topic, Number(qid), props);
 }
 
 let cachedText: string | undefined;

@@ -11,7 +11,7 @@ import { type HostAddress, parseHostAddress } from '../protocol/message/host.js'
 import {
   decodeProperties,
   encodeProperties,
-  KEY_SEPARATOR,
+  splitKeys,
   MessageConst,
   NAME_VALUE_SEPARATOR,
   PROPERTY_SEPARATOR,
@@ -251,7 +251,6 @@ function toStore(
       remark: `the message body size over max value, MAX: ${ctx.config.maxMessageSize}`,
     };
   }
-  const keys = props[MessageConst.KEYS];
   return {
     topic: header.topic,
     queueId,
@@ -264,7 +263,7 @@ function toStore(
     reconsumeTimes: header.reconsumeTimes ?? 0,
     preparedTransactionOffset: 0,
     tags: props[MessageConst.TAGS],
-    keys: keys === undefined ? [] : keys.split(KEY_SEPARATOR).filter((k) => k !== ''),
+    keys: splitKeys(props[MessageConst.KEYS]),
     uniqKey: props[MessageConst.UNIQ_KEY],
   };
 }

@@ -6,7 +6,7 @@ import { type Logger, silentLogger } from '../common/logger.js';
 import { tagsHashCode } from '../protocol/message/hash.js';
 import { encodedHostLength, encodeHost, type HostAddress, lookupIp, parseIp } from '../protocol/message/host.js';
 import { createOffsetMsgId } from '../protocol/message/message-id.js';
-import { decodeProperties, KEY_SEPARATOR, MessageConst } from '../protocol/message/properties.js';
+import { decodeProperties, KEY_SEPARATOR, MessageConst, splitKeys } from '../protocol/message/properties.js';
 import {
   crc32Body,
   decodeRecord,
@@ -836,10 +836,6 @@ function flushTimedOut(r: PutResult): PutResult {
 /** PREPARED and ROLLBACK transaction records get no ConsumeQueue entry. */
 function toConsumeQueue(tranType: number): boolean {
   return tranType === MessageSysFlag.TRANSACTION_NOT_TYPE || tranType === MessageSysFlag.TRANSACTION_COMMIT_TYPE;
-}
-
-function splitKeys(keys: string | undefined): string[] | undefined {
-  return keys ? keys.split(KEY_SEPARATOR).filter((k) => k.length > 0) : undefined;
 }
 
 function isInt32(n: number): boolean {

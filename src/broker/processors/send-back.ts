@@ -7,7 +7,7 @@ import { createResponse, type RemotingCommand } from '../../protocol/command.js'
 import { ConsumerSendMsgBackRequestHeader } from '../../protocol/headers/retry.js';
 import type { SendMessageRequestHeader } from '../../protocol/headers/send.js';
 import { createOffsetMsgId } from '../../protocol/message/message-id.js';
-import { decodeProperties, encodeProperties, KEY_SEPARATOR, MessageConst } from '../../protocol/message/properties.js';
+import { decodeProperties, encodeProperties, MessageConst } from '../../protocol/message/properties.js';
 import { RequestCode } from '../../protocol/request-code.js';
 import { ResponseCode } from '../../protocol/response-code.js';
 import type { MessageToStore } from '../../store/message-store.js';
@@ -22,6 +22,7 @@ import {
   sendBackTarget,
 } from '../retry-policy.js';
 import { isWriteable, PermName, RETRY_GROUP_TOPIC_PREFIX, retryTopicOf } from '../topic-validator.js';
+import { republished } from '../republish.js';
 
 /** A refusal: response code and remark. */
 export interface SendBackRefusal {
@@ -105,22 +106,8 @@ export function createSendBackHandlers(ctx: BrokerContext): HandlerTable {
     } else {
       props[MessageConst.DELAY] = String(target.delayLevel);
     }
-    const keys = props[MessageConst.KEYS];
-    const msg: MessageToStore = {
-      topic,
-      queueId,
-      flag: rec.flag,
-      sysFlag: rec.sysFlag,
-      bornTimestamp: rec.bornTimestamp,
-      bornHost: rec.bornHost,
-      body: rec.body,
-      properties: encodeProperties(props),
-      reconsumeTimes: rec.reconsumeTimes + 1,
-      preparedTransactionOffset: rec.preparedTransactionOffset,
-      tags: props[MessageConst.TAGS],
-      keys: keys === undefined ? [] : keys.split(KEY_SEPARATOR).filter((k) => k !== ''),
-      uniqKey: props[MessageConst.UNIQ_KEY],
-    };
+    const msg: MessageToStore = republished(rec, topic, queueId, props);
+    msg.reconsumeTimes = rec.reconsumeTimes + 1;
     const put = await ctx.store.putMessage(
       toScheduledMessage(msg, delayLevelsOf(ctx.config.messageDelayLevel), ctx.now()),
     );

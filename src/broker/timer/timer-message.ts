@@ -2,11 +2,12 @@
  * Timer messages on the way in and out (reference §5.1, §6.4), pure functions: which delivery time a message asks
  * for, parking it in the timer topic at send time, and rebuilding it for its real topic (or for a roll) when due.
  */
-import { decodeProperties, encodeProperties, KEY_SEPARATOR, MessageConst } from '../../protocol/message/properties.js';
+import { decodeProperties, encodeProperties, MessageConst } from '../../protocol/message/properties.js';
 import type { MessageRecord } from '../../protocol/message/record.js';
 import { MessageSysFlag, transactionType } from '../../protocol/message/sysflag.js';
 import { ResponseCode } from '../../protocol/response-code.js';
 import type { MessageToStore } from '../../store/message-store.js';
+import { republished } from '../republish.js';
 
 /** The 5.x timer topic: parked timer messages live in its queue 0. */
 export const TIMER_TOPIC = 'rmq_sys_wheel_timer';
@@ -119,25 +120,6 @@ export function toTimerMessage(msg: MessageToStore, rules: TimerRules, now: numb
   return { ...msg, topic: TIMER_TOPIC, queueId: 0, properties: encodeProperties(props) };
 }
 
-function fromRecord(rec: MessageRecord, topic: string, queueId: number, props: Record<string, string>): MessageToStore {
-  const keys = props[MessageConst.KEYS];
-  return {
-    topic,
-    queueId,
-    flag: rec.flag,
-    sysFlag: rec.sysFlag,
-    bornTimestamp: rec.bornTimestamp,
-    bornHost: rec.bornHost,
-    body: rec.body,
-    properties: encodeProperties(props),
-    reconsumeTimes: rec.reconsumeTimes,
-    preparedTransactionOffset: rec.preparedTransactionOffset,
-    tags: props[MessageConst.TAGS],
-    keys: keys === undefined ? [] : keys.split(KEY_SEPARATOR).filter((k) => k !== ''),
-    uniqKey: props[MessageConst.UNIQ_KEY],
-  };
-}
-
 /**
  * The message a due timer record becomes: its real topic and queue, REAL_TOPIC / REAL_QID and the relative
  * TIMER_DELAY_SEC / TIMER_DELAY_MS removed (a re-send must not be delayed again), TIMER_ENQUEUE_MS set to when it
@@ -154,7 +136,7 @@ export function restoreTimerMessage(rec: MessageRecord, enqueueMs: number): Mess
   delete props[MessageConst.TIMER_DELAY_SEC];
   delete props[MessageConst.TIMER_DELAY_MS];
   props[MessageConst.TIMER_ENQUEUE_MS] = String(enqueueMs);
-  return fromRecord(rec, topic, Number(qid), props);
+  return republished(rec, topic, Number(qid), props);
 }
 
 /** The copy a roll re-appends to the timer topic: everything kept, TIMER_ROLL_TIMES + 1. */
@@ -163,7 +145,7 @@ export function rollTimerMessage(rec: MessageRecord, enqueueMs: number): Message
   const times = Number(props[MessageConst.TIMER_ROLL_TIMES] ?? '0');
   props[MessageConst.TIMER_ROLL_TIMES] = String((Number.isSafeInteger(times) ? times : 0) + 1);
   props[MessageConst.TIMER_ENQUEUE_MS] = String(enqueueMs);
-  return fromRecord(rec, TIMER_TOPIC, 0, props);
+  return republished(rec, TIMER_TOPIC, 0, props);
 }
 
 /**

@@ -7,7 +7,7 @@
 import {
   decodeProperties,
   encodeProperties,
-  KEY_SEPARATOR,
+  splitKeys,
   MessageConst,
   PROPERTY_SEPARATOR,
 } from '../../protocol/message/properties.js';
@@ -114,7 +114,6 @@ function withoutProperties(props: Properties, names: readonly string[]): string 
 }
 
 function storeFields(rec: MessageRecord, props: Properties) {
-  const keys = props[MessageConst.KEYS];
   return {
     flag: rec.flag,
     bornTimestamp: rec.bornTimestamp,
@@ -122,7 +121,7 @@ function storeFields(rec: MessageRecord, props: Properties) {
     body: rec.body,
     reconsumeTimes: rec.reconsumeTimes,
     tags: props[MessageConst.TAGS],
-    keys: keys === undefined ? [] : keys.split(KEY_SEPARATOR).filter((k) => k !== ''),
+    keys: splitKeys(props[MessageConst.KEYS]),
     uniqKey: props[MessageConst.UNIQ_KEY],
   };
 }

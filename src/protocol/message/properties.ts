@@ -8,6 +8,11 @@ export const NAME_VALUE_SEPARATOR = '\u0001';
 export const PROPERTY_SEPARATOR = '\u0002';
 /** Separates business keys inside the KEYS property. */
 export const KEY_SEPARATOR = ' ';
+/** The business keys of a KEYS property value (split on spaces, empty ones dropped); none when it is absent. */
+export function splitKeys(keys: string | undefined): string[] {
+  return keys === undefined || keys === '' ? [] : keys.split(KEY_SEPARATOR).filter((k) => k !== '');
+}
+
 /** Prefix of client-side-only keys, never sent to or stored by a broker. */
 export const TRANSIENT_PREFIX = '__RMQ.TRANSIENT.';
 
