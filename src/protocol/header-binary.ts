@@ -9,8 +9,9 @@
  * Zero-length strings mean null: an empty remark decodes as undefined, an entry with an empty key or value is skipped.
  * Strings must be valid UTF-8 (we are stricter than Java, which would substitute U+FFFD).
  */
-import { isAscii, isUtf8 } from 'node:buffer';
+import { isUtf8 } from 'node:buffer';
 import { ProtocolError } from '../common/errors.js';
+import { isAsciiRange } from './ascii.js';
 import type { RemotingCommand } from './command.js';
 
 /** Size of a binary header with no remark and no ext fields. */
@@ -136,14 +137,7 @@ function malformed(message: string): ProtocolError {
  * slice of that view; anything else is decoded as UTF-8, and rejected when invalid.
  */
 function readText(bytes: Buffer, latin1: string, base: number, start: number, end: number, field: string): string {
-  // Checked per string: the whole area is rarely ASCII, its length fields have bytes >= 0x80 (a 200-byte value).
-  let i = start;
-  if (end - start <= 64) {
-    while (i < end && bytes[i]! < 0x80) i++;
-  } else if (isAscii(bytes.subarray(start, end))) {
-    i = end;
-  }
-  if (i === end) return latin1.slice(start - base, end - base);
+  if (isAsciiRange(bytes, start, end)) return latin1.slice(start - base, end - base);
   const text = bytes.toString('utf8', start, end);
   if (text.includes('\uFFFD') && !isUtf8(bytes.subarray(start, end))) throw malformed(`${field} is not valid UTF-8`);
   return text;
@@ -161,7 +155,7 @@ export function decodeBinaryHeaderAt(bytes: Buffer, start: number, end: number):
   const latin1 = bytes.toString('latin1', base, end);
   // When the whole area is ASCII (lengths included: no value of 128+ bytes), every string is a plain slice of it;
   // otherwise each string is checked on its own.
-  const allAscii = isAscii(new Uint8Array(bytes.buffer, bytes.byteOffset + base, end - base));
+  const allAscii = isAsciiRange(bytes, base, end);
   const code = bytes.readInt16BE(start);
   const language = bytes[start + 2]!;
   const version = bytes.readInt16BE(start + 3);

@@ -7,8 +7,9 @@
  * PREPAREDTXOFFSET i64 | BODYLEN i32 | BODY | TOPICLEN i8 (V1) / i16 (V2) | TOPIC | PROPSLEN i16 | PROPERTIES
  * ```
  */
-import { isAscii, isUtf8 } from 'node:buffer';
+import { isUtf8 } from 'node:buffer';
 import { ProtocolError, RocketMQError } from '../../common/errors.js';
+import { isAsciiRange } from '../ascii.js';
 import { crc32 } from './crc32.js';
 import { decodeHost, encodeHost, HOST_V4_LENGTH, HOST_V6_LENGTH, type HostAddress, isIPv6, lookupIp } from './host.js';
 import { MessageSysFlag } from './sysflag.js';
@@ -432,15 +433,7 @@ function malformed(message: string): never {
 }
 
 function readUtf8(buf: Buffer, start: number, end: number, what: string): string {
-  // ASCII, the usual case, needs no UTF-8 validation and decodes faster as latin1 (the same text for ASCII bytes).
-  // Short strings are checked by a loop: a view for the native check would cost more than the loop.
-  if (end - start <= 64) {
-    let i = start;
-    while (i < end && buf[i]! < 0x80) i++;
-    if (i === end) return buf.toString('latin1', start, end);
-  } else if (isAscii(new Uint8Array(buf.buffer, buf.byteOffset + start, end - start))) {
-    return buf.toString('latin1', start, end);
-  }
+  if (isAsciiRange(buf, start, end)) return buf.toString('latin1', start, end);
   const view = buf.subarray(start, end);
   if (!isUtf8(view)) malformed(`${what} is not valid UTF-8`);
   return view.toString('utf8');
