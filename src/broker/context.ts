@@ -1,6 +1,7 @@
 import type { Logger } from '../common/logger.js';
 import type { HostAddress } from '../protocol/message/host.js';
 import type { SubscriptionData } from '../protocol/headers/client.js';
+import type { SubscriptionGroupConfig } from '../protocol/subscription-group.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { RequestHandler } from '../transport/dispatcher.js';
 import type { RemotingServer } from '../transport/server.js';
@@ -41,22 +42,7 @@ export interface TopicConfigs {
 
 export type { SubscriptionData };
 
-/** SubscriptionGroupConfig (reference §4.6), persisted in subscriptionGroup.json. */
-export interface SubscriptionGroupConfig {
-  groupName: string;
-  consumeEnable: boolean;
-  consumeFromMinEnable: boolean;
-  consumeBroadcastEnable: boolean;
-  consumeMessageOrderly: boolean;
-  retryQueueNums: number;
-  retryMaxTimes: number;
-  brokerId: number;
-  whichBrokerWhenConsumeSlowly: number;
-  notifyConsumerIdsChangedEnable: boolean;
-  groupSysFlag: number;
-  consumeTimeoutMinute: number;
-  attributes: Record<string, string>;
-}
+export type { SubscriptionGroupConfig };
 
 /** Subscription groups. Implemented in subscription-group-manager.ts. */
 export interface SubscriptionGroups {

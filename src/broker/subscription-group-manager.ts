@@ -1,26 +1,10 @@
 import type { Logger } from '../common/logger.js';
 import { stringifyJson } from '../protocol/fastjson.js';
-import type { SubscriptionGroupConfig, SubscriptionGroups } from './context.js';
+import { defaultSubscriptionGroupConfig, type SubscriptionGroupConfig } from '../protocol/subscription-group.js';
+import type { SubscriptionGroups } from './context.js';
 import { JsonConfigFile } from './json-config-file.js';
 
-/** A group's config with RocketMQ's defaults (reference §4.6). */
-export function defaultSubscriptionGroupConfig(groupName: string): SubscriptionGroupConfig {
-  return {
-    groupName,
-    consumeEnable: true,
-    consumeFromMinEnable: true,
-    consumeBroadcastEnable: true,
-    consumeMessageOrderly: false,
-    retryQueueNums: 1,
-    retryMaxTimes: 16,
-    brokerId: 0,
-    whichBrokerWhenConsumeSlowly: 1,
-    notifyConsumerIdsChangedEnable: true,
-    groupSysFlag: 0,
-    consumeTimeoutMinute: 15,
-    attributes: {},
-  };
-}
+export { defaultSubscriptionGroupConfig };
 
 const BOOLEAN_FIELDS = [
   'consumeEnable',

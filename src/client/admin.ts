@@ -26,6 +26,7 @@ import { decodeOffsetMsgId, uniqIdTimestamp } from '../protocol/message/message-
 import { decodeRecords } from '../protocol/message/record.js';
 import { RequestCode } from '../protocol/request-code.js';
 import { ResponseCode } from '../protocol/response-code.js';
+import { defaultSubscriptionGroupConfig } from '../protocol/subscription-group.js';
 import {
   type ClusterInfo,
   type ConsumerConnection,
@@ -233,21 +234,9 @@ export class Admin {
   /** Creates or updates a subscription group on every master of the target (UPDATE_AND_CREATE_SUBSCRIPTIONGROUP). */
   async createSubscriptionGroup(group: string, settings: SubscriptionGroupSettings = {}): Promise<string[]> {
     const { clusterName, brokerAddr, ...overrides } = settings;
-    const config = {
-      groupName: this.ns(group),
-      consumeEnable: true,
-      consumeFromMinEnable: true,
-      consumeBroadcastEnable: true,
-      consumeMessageOrderly: false,
-      retryQueueNums: 1,
-      retryMaxTimes: 16,
-      brokerId: 0,
-      whichBrokerWhenConsumeSlowly: 1,
-      notifyConsumerIdsChangedEnable: true,
-      groupSysFlag: 0,
-      consumeTimeoutMinute: 15,
-      ...overrides,
-    };
+    // the broker's defaults for what is not set (no attributes: this call does not manage them)
+    const { attributes: _attributes, ...defaults } = defaultSubscriptionGroupConfig(this.ns(group));
+    const config = { ...defaults, ...overrides };
     const body = stringifyJsonBuffer(config);
     const masters = await this.targetMasters({ clusterName, brokerAddr });
     await Promise.all(
