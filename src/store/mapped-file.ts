@@ -103,6 +103,11 @@ export function writeFully(fd: number, buf: Buffer, from: number, len: number, p
   });
 }
 
+/** {@link writeFully} on the calling thread. */
+export function writeFullySync(fd: number, buf: Buffer, from: number, len: number, pos: number): void {
+  for (let done = 0; done < len;) done += fs.writeSync(fd, buf, from + done, len - done, pos + done);
+}
+
 /** Positional read of up to `len` bytes at `pos`; shorter only at end of file. */
 export function readAt(fd: number, len: number, pos: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(len);
