@@ -41,25 +41,33 @@ function tempRoot(): string {
   return fs.mkdtempSync(path.join(BASE, 'rmq-bench-'));
 }
 
-/** The disk's own rate: sequential writes of `chunk` bytes, each followed by fdatasync. */
-function diskSyncRate(chunk: number, seconds: number): number {
+/**
+ * The disk's own rate: sequential writes of `chunk` bytes into a new file, each followed by fdatasync, measured over
+ * `seconds` after `warmup` seconds of the same writes.
+ */
+function diskSyncRate(chunk: number, seconds: number, warmup = 0): number {
   const dir = tempRoot();
   const file = path.join(dir, 'disk');
   const fd = fs.openSync(file, 'w+');
   fs.ftruncateSync(fd, 1024 * 1024 * 1024);
   const buf = Buffer.alloc(chunk, 0x5a);
   let pos = 0;
+  const writeFor = (secs: number): void => {
+    const deadline = process.hrtime.bigint() + BigInt(Math.round(secs * 1e9));
+    while (process.hrtime.bigint() < deadline && pos + chunk <= 1024 * 1024 * 1024) {
+      fs.writeSync(fd, buf, 0, chunk, pos);
+      fs.fdatasyncSync(fd);
+      pos += chunk;
+    }
+  };
+  writeFor(warmup);
+  const from = pos;
   const start = process.hrtime.bigint();
-  const deadline = start + BigInt(Math.round(seconds * 1e9));
-  while (process.hrtime.bigint() < deadline && pos + chunk <= 1024 * 1024 * 1024) {
-    fs.writeSync(fd, buf, 0, chunk, pos);
-    fs.fdatasyncSync(fd);
-    pos += chunk;
-  }
+  writeFor(seconds);
   const secs = Number(process.hrtime.bigint() - start) / 1e9;
   fs.closeSync(fd);
   fs.rmSync(dir, { recursive: true, force: true });
-  return pos / secs / 1e6;
+  return (pos - from) / secs / 1e6;
 }
 
 function msg(body: Buffer, i: number): MessageToStore {
@@ -197,10 +205,14 @@ async function main(): Promise<void> {
   console.log(
     `disk sequential write + fdatasync: ${fmt(disk1m, 1)} MB/s (1 MiB writes), ${fmt(disk256k, 1)} MB/s (256 KiB writes)`,
   );
-  const results: Record<string, Sample & { ratioToDisk?: number }> = {};
+  const results: Record<string, Sample & { ratioToDisk?: number; diskMBps?: number[] }> = {};
   console.log(
-    '\n"vs disk" = our MB/s over the disk\'s 1 MiB write+fdatasync rate measured just before each run (median)',
+    '\n"vs disk" (SYNC_FLUSH) = our MB/s over the disk\'s 1 MiB write + fdatasync rate, measured the same way as the',
   );
+  console.log(
+    'run (same warm-up, same window) right before and right after it, and averaged (median over the runs). The disk',
+  );
+  console.log("rate swings with the disk's recent load, so both sides are measured at the same moments.");
   console.log(
     '"cpu us/msg" = process CPU (user + system, every thread) over the run divided by the appends: unlike msgs/s it',
   );
@@ -213,19 +225,31 @@ async function main(): Promise<void> {
         if (!ONLY.test(key)) continue;
         const runs: Sample[] = [];
         const ratios: number[] = [];
+        const disks: number[] = [];
         for (let r = 0; r < RUNS; r++) {
-          // The disk is shared: measure its rate right before each run and compare the run with that.
-          const disk = diskSyncRate(1024 * 1024, 0.5);
+          if (mode === 'ASYNC_FLUSH') {
+            runs.push(await appendRun(size, mode, appenders));
+            continue;
+          }
+          // The disk is shared and its rate depends on its recent load: bracket each run with two disk runs.
+          const before = diskSyncRate(1024 * 1024, SECONDS, WARMUP);
           const run = await appendRun(size, mode, appenders);
+          const after = diskSyncRate(1024 * 1024, SECONDS, WARMUP);
           runs.push(run);
-          ratios.push(run.mbPerSec / disk);
+          disks.push(before, after);
+          ratios.push(run.mbPerSec / ((before + after) / 2));
         }
         const s = summarize(runs);
-        const ratio = median(ratios);
-        results[key] = { ...s, ratioToDisk: ratio };
+        const ratio = ratios.length > 0 ? median(ratios) : undefined;
+        results[key] = { ...s, ...(ratio === undefined ? {} : { ratioToDisk: ratio, diskMBps: disks }) };
+        const vsDisk = ratio === undefined ? '-'.padStart(9) : `${fmt(ratio * 100, 0).padStart(8)}%`;
         console.log(
-          `${key.padEnd(28)} ${fmt(s.msgsPerSec).padStart(9)} ${fmt(s.mbPerSec, 1).padStart(10)} ${fmt(s.p50us, 1).padStart(12)} ${fmt(s.p99us, 1).padStart(12)} ${fmt(ratio * 100, 0).padStart(8)}% ${fmt(s.cpuUsPerMsg ?? 0, 2).padStart(12)}`,
+          `${key.padEnd(28)} ${fmt(s.msgsPerSec).padStart(9)} ${fmt(s.mbPerSec, 1).padStart(10)} ${fmt(s.p50us, 1).padStart(12)} ${fmt(s.p99us, 1).padStart(12)} ${vsDisk} ${fmt(s.cpuUsPerMsg ?? 0, 2).padStart(12)}`,
         );
+        if (disks.length > 0) {
+          const pairs = runs.map((run, i) => `${fmt(disks[2 * i]!)}|${fmt(run.mbPerSec)}|${fmt(disks[2 * i + 1]!)}`);
+          console.log(`${''.padEnd(28)} disk|ours|disk MB/s per run: ${pairs.join('  ')}`);
+        }
       }
     }
   }
