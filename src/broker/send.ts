@@ -16,7 +16,7 @@ import {
   NAME_VALUE_SEPARATOR,
   PROPERTY_SEPARATOR,
 } from '../protocol/message/properties.js';
-import { MessageSysFlag } from '../protocol/message/sysflag.js';
+import { MessageSysFlag, transactionType } from '../protocol/message/sysflag.js';
 import { RequestCode } from '../protocol/request-code.js';
 import { ResponseCode } from '../protocol/response-code.js';
 import type { MessageToStore, PutResult } from '../store/message-store.js';
@@ -113,6 +113,14 @@ export function createSendHandlers(
     if (isBatch) {
       if (isRetryTopic(header.topic)) {
         return refuse({ code: ResponseCode.MESSAGE_ILLEGAL, remark: 'batch request does not support retry group' });
+      }
+      // As Java's CommitLog.asyncPutMessages: a batch is never a transaction, nor delayed as a whole. (A DELAY
+      // property of one item is stored as it is and not acted on, as there.)
+      if (transactionType(sysFlag) !== MessageSysFlag.TRANSACTION_NOT_TYPE) {
+        return refuse({ code: ResponseCode.MESSAGE_ILLEGAL, remark: 'batch messages cannot be transactional' });
+      }
+      if (Number(decodeProperties(header.properties ?? '')[MessageConst.DELAY] ?? 0) > 0) {
+        return refuse({ code: ResponseCode.MESSAGE_ILLEGAL, remark: 'batch messages do not support delay levels' });
       }
       let items: ReturnType<typeof decodeBatch>;
       try {

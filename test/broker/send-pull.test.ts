@@ -114,6 +114,19 @@ describe('broker send and pull over a real socket', () => {
       sendRequest('TopicQ', Buffer.from([1, 2, 3]), { code: RequestCode.SEND_BATCH_MESSAGE, batch: true }),
     );
     expect(badBatch.code).toBe(ResponseCode.MESSAGE_ILLEGAL);
+
+    // As Java's broker: a batch is never a transaction, nor delayed as a whole; nothing of it is stored.
+    const items = encodeBatch([{ flag: 0, body: Buffer.from('b'), properties: encodeProperties({ UNIQ_KEY: 'B1' }) }]);
+    const batch = { code: RequestCode.SEND_BATCH_MESSAGE, batch: true };
+    const tx = await b.invoke(sendRequest('TopicQB', items, { ...batch, sysFlag: 0x4 }));
+    expect(tx.code).toBe(ResponseCode.MESSAGE_ILLEGAL);
+    expect(tx.remark).toMatch(/transactional/);
+    const delayed = await b.invoke(sendRequest('TopicQB', items, { ...batch, props: { DELAY: '3' } }));
+    expect(delayed.code).toBe(ResponseCode.MESSAGE_ILLEGAL);
+    expect(delayed.remark).toMatch(/delay/);
+    expect(b.broker.store.getMaxOffsetInQueue('TopicQB', 0)).toBe(0);
+    const plain = await b.invoke(sendRequest('TopicQB', items, { ...batch, props: { DELAY: '0' } }));
+    expect(plain.code).toBe(ResponseCode.SUCCESS);
   });
 
   it('answers pull outcomes with nextBeginOffset/minOffset/maxOffset', async () => {
