@@ -1,6 +1,8 @@
 /**
- * Parity inventory (style.md #12): who serves each RocketMQ request code in rocketmq-ts, from reference §2.1's
- * "served by" column. Servers assert they implement the codes listed for them; the rest is a known, explained gap.
+ * Parity inventory (style.md #12): who serves each RocketMQ request code, from reference §2.1's "served by" column —
+ * where rocketmq-ts answers it once implemented. It is the map, not the list of what works today: a server answers a
+ * code it has no handler for with REQUEST_CODE_NOT_SUPPORTED, and docs/broker.md and docs/namesrv.md list what they
+ * serve.
  */
 import type { RequestCodeName } from './request-code.js';
 
