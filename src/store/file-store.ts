@@ -89,6 +89,8 @@ export class FileStore implements MessageStore {
   private readonly queues = new Map<string, Map<number, ConsumeQueue>>();
   private readonly listeners = new Set<MessageArrivedListener>();
   private running = false;
+  /** A CommitLog write failure has been logged (see refusedAfterWriteError). */
+  private writeErrorLogged = false;
   private logicsTimer: NodeJS.Timeout | undefined;
   private logicsChain: Promise<unknown> = Promise.resolve();
   /** A ConsumeQueue/index/checkpoint flush waiting to start, shared by callers arriving meanwhile. */
@@ -222,20 +224,30 @@ export class FileStore implements MessageStore {
     );
   }
 
-  /** Clean shutdown: everything flushed, checkpoint written, abort marker removed. */
+  /**
+   * Clean shutdown: everything flushed, checkpoint written, abort marker removed. When the final flush fails the
+   * files are closed anyway and the abort marker is kept.
+   */
   async shutdown(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     if (this.logicsTimer) clearInterval(this.logicsTimer);
     await this.retention.stop();
-    await this.flusher.stop();
-    await this.flushLogics();
-    await this.commitLog.flush();
+    let clean = true;
+    try {
+      await this.flusher.stop();
+      await this.flushLogics();
+      await this.commitLog.flush();
+    } catch (err) {
+      // The files are closed all the same; the abort marker stays, so the next start verifies the tail.
+      clean = false;
+      this.logger.error({ err }, 'final flush failed: the next start recovers as after a crash');
+    }
     this.commitLog.close();
     for (const q of this.allQueues()) q.close();
     this.index.close();
     this.checkpointFile.close();
-    fs.rmSync(this.abortPath, { force: true });
+    if (clean) fs.rmSync(this.abortPath, { force: true });
     this.releaseLock?.();
     this.releaseLock = undefined;
   }
@@ -492,6 +504,8 @@ export class FileStore implements MessageStore {
     if (!this.retention.writable) {
       return this.refused('SERVICE_NOT_AVAILABLE', `disk full: use ${(this.retention.diskRatio * 100).toFixed(1)}%`);
     }
+    const writeError = this.commitLog.log.writeError;
+    if (writeError) return this.refusedAfterWriteError(writeError);
     const propsBytes = Buffer.byteLength(msg.properties, 'utf8');
     const illegal = this.validate(msg, propsBytes);
     if (illegal) return this.refused(illegal[0], illegal[1]);
@@ -559,6 +573,21 @@ export class FileStore implements MessageStore {
   private awaitFlush(result: PutResult, end: number): Promise<PutResult> {
     if (this.config.flushDiskType === 'ASYNC_FLUSH') return Promise.resolve(result);
     return this.flusher.waitForResult(end, result, flushTimedOut);
+  }
+
+  /**
+   * A CommitLog write failed (I/O error, disk gone): like Java's store once it is not writeable, refuse every later
+   * put with SERVICE_NOT_AVAILABLE; reads go on. Logged once.
+   */
+  private refusedAfterWriteError(err: Error): PutResult {
+    if (!this.writeErrorLogged) {
+      this.writeErrorLogged = true;
+      this.logger.error({ err }, 'commitlog write failed: the store refuses every put from now on');
+    }
+    return this.refused(
+      'SERVICE_NOT_AVAILABLE',
+      `the CommitLog cannot be written (${err.message}), the store is read-only`,
+    );
   }
 
   private refused(status: PutMessageStatus, remark: string): PutResult {

@@ -99,14 +99,22 @@ export class CommitLogFlusher {
     }
   }
 
-  /** Stops the timer and answers the waiters after a last flush. */
+  /**
+   * Stops the timer and answers the waiters after a last flush; a waiter that flush did not cover (it failed) is
+   * answered as timed out rather than left waiting. Rejects when the last flush fails.
+   */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.commitLog.flush();
-    this.release();
-    if (this.sweeper) clearInterval(this.sweeper);
-    this.sweeper = undefined;
+    try {
+      await this.commitLog.flush();
+    } finally {
+      this.release();
+      for (const w of this.waiters) w.resolve(answer(w, false));
+      this.waiters = [];
+      if (this.sweeper) clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 
   private async groupCommitLoop(): Promise<void> {

@@ -230,6 +230,11 @@ export class SegmentedLog {
     if (this.failure) throw this.failure;
   }
 
+  /** Why writing failed, once a write has failed: the log then refuses every append. */
+  get writeError(): Error | undefined {
+    return this.failure;
+  }
+
   /** Removes the oldest segment file (retention). */
   deleteFirstSegment(): SegmentFile | undefined {
     const seg = this.segments.shift();

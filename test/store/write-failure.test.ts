@@ -1,0 +1,76 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeRecord } from '../../src/protocol/message/record.js';
+import type { CommitLog } from '../../src/store/commitlog.js';
+import type { FileStore } from '../../src/store/file-store.js';
+import { message, newStore, removeDir, tempDir } from './helpers.js';
+
+let dirs: string[] = [];
+let open: FileStore[] = [];
+let fds: number[] = [];
+afterEach(async () => {
+  for (const s of open) await s.shutdown().catch(() => undefined);
+  for (const fd of fds) fs.closeSync(fd);
+  for (const d of dirs) removeDir(d);
+  dirs = [];
+  open = [];
+  fds = [];
+});
+
+/** Makes every later write to the CommitLog's current segment fail (EBADF), as a dying disk would; reads go on. */
+function breakWrites(s: FileStore): void {
+  const segment = (s as unknown as { commitLog: CommitLog }).commitLog.log.segments.at(-1)!;
+  fds.push(segment.fd);
+  (segment as { fd: number }).fd = fs.openSync(segment.path, 'r');
+}
+
+describe('a CommitLog write that fails', () => {
+  it('SYNC_FLUSH: is never acknowledged as PUT_OK, later puts are refused, and what was acknowledged survives', async () => {
+    const root = tempDir();
+    dirs.push(root);
+    const config = { flushDiskType: 'SYNC_FLUSH' as const, syncFlushTimeout: 200 };
+    const s = newStore(root, config);
+    await s.start();
+    open.push(s);
+    for (let i = 0; i < 3; i++) expect((await s.putMessage(message('W', 0, `ok${i}`))).status).toBe('PUT_OK');
+
+    breakWrites(s);
+    const lost = await s.putMessage(message('W', 0, 'not-durable'));
+    expect(lost.status).toBe('FLUSH_DISK_TIMEOUT');
+    const after = await s.putMessage(message('W', 0, 'refused'));
+    expect(after.status).toBe('SERVICE_NOT_AVAILABLE');
+    expect(after.remark).toMatch(/CommitLog cannot be written \(EBADF/);
+    // Reads of what was stored go on.
+    const g = await s.getMessage('g', 'W', 0, 0, 32, 1 << 20);
+    expect(g.status).toBe('FOUND');
+
+    // Shutdown closes everything although its last flush fails, and leaves the abort marker: the next start
+    // verifies the tail and finds exactly the acknowledged messages.
+    await s.shutdown();
+    expect(fs.existsSync(path.join(root, 'store', 'abort'))).toBe(true);
+    const again = newStore(root, config);
+    await again.start();
+    open.push(again);
+    const back = await again.getMessage('g', 'W', 0, 0, 32, 1 << 20);
+    expect(back.messages.map((m) => decodeRecord(m).body.toString())).toEqual(['ok0', 'ok1', 'ok2']);
+    expect((await again.putMessage(message('W', 0, 'ok3'))).status).toBe('PUT_OK');
+  });
+
+  it('ASYNC_FLUSH: the write-behind failure refuses later puts with a readable error instead of crashing', async () => {
+    const root = tempDir();
+    dirs.push(root);
+    const s = newStore(root, { flushDiskType: 'ASYNC_FLUSH' });
+    await s.start();
+    open.push(s);
+    expect((await s.putMessage(message('W', 0, 'first'))).status).toBe('PUT_OK');
+    breakWrites(s);
+    await s.putMessage(message('W', 0, 'second'));
+    // The write-behind (5 ms) or the periodic flush (50 ms in tests) meets the failure.
+    await new Promise((r) => setTimeout(r, 150));
+    const after = await s.putMessage(message('W', 0, 'third'));
+    expect(after.status).toBe('SERVICE_NOT_AVAILABLE');
+    const batch = await s.putMessages([message('W', 0, 'b1'), message('W', 0, 'b2')]);
+    expect(batch.map((r) => r.status)).toEqual(['SERVICE_NOT_AVAILABLE', 'SERVICE_NOT_AVAILABLE']);
+  });
+});
