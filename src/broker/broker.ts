@@ -14,6 +14,7 @@ import { BrokerStatsSampler, createBrokerAdminHandlers } from './broker-admin.js
 import type { BrokerConfig } from './broker-config.js';
 import { type ClientServices, createClientServices } from './client-services.js';
 import type { BrokerContext, HandlerTable } from './context.js';
+import { callConsumerHandlers } from './processors/call-consumer.js';
 import { delayLevelsOf, parseDelayLevels, scheduleTagsCodeOf } from './delay-levels.js';
 import { type BrokerIdentity, NamesrvApi, splitNamesrvAddr } from './namesrv-api.js';
 import { checkClientConfigHandlers } from './processors/check-client-config.js';
@@ -321,6 +322,7 @@ export class BrokerController {
         lockHandlers(this.lockManager),
         queryHandlers({ ctx, consumers: clients.consumers, consumerOffsets: clients.consumerOffsets }),
         resetOffsetHandlers({ ctx, consumers: clients.consumers, consumerOffsets: clients.consumerOffsets }),
+        callConsumerHandlers({ ctx, consumers: clients.consumers }),
       ];
       for (const table of tables) for (const [code, handler] of table) this.server.registerHandler(code, handler);
       this.ready = true;
