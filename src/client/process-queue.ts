@@ -49,6 +49,43 @@ export class ProcessQueue {
     return this.cachedBytes;
   }
 
+  /**
+   * The cache as GET_CONSUMER_RUNNING_INFO reports it (Java's ProcessQueueInfo): the cached messages, and in orderly
+   * mode the ones taken for consumption (Java names those "transaction" fields). Offsets of an empty map are 0, as
+   * Java leaves them.
+   */
+  cacheInfo(): {
+    cachedMsgMinOffset: number;
+    cachedMsgMaxOffset: number;
+    cachedMsgCount: number;
+    cachedMsgSizeInMiB: number;
+    transactionMsgMinOffset: number;
+    transactionMsgMaxOffset: number;
+    transactionMsgCount: number;
+  } {
+    // Both maps are in offset order: the first key is the smallest, the last the largest.
+    const span = (m: Map<number, MessageExt>): [number, number] => {
+      let min = -1;
+      let max = 0;
+      for (const offset of m.keys()) {
+        if (min < 0) min = offset;
+        max = offset;
+      }
+      return [Math.max(min, 0), max];
+    };
+    const [cachedMin, cachedMax] = span(this.cached);
+    const [takenMin, takenMax] = span(this.consuming);
+    return {
+      cachedMsgMinOffset: cachedMin,
+      cachedMsgMaxOffset: cachedMax,
+      cachedMsgCount: this.cached.size,
+      cachedMsgSizeInMiB: Math.floor(this.cachedBytes / (1024 * 1024)),
+      transactionMsgMinOffset: takenMin,
+      transactionMsgMaxOffset: takenMax,
+      transactionMsgCount: this.consuming.size,
+    };
+  }
+
   /** True when pulling must wait: too many cached messages or bytes. */
   isFlowControlled(limits: FlowControlLimits): boolean {
     return this.count >= limits.maxCachedCount || this.cachedBytes >= limits.maxCachedBytes;

@@ -7,6 +7,7 @@
 import { RocketMQError } from '../common/errors.js';
 import type { RemotingCommand } from '../protocol/command.js';
 import { createResponse } from '../protocol/command.js';
+import { encodeConsumerRunningInfo } from './running-info.js';
 import { parseJson } from '../protocol/fastjson.js';
 import { NotifyConsumerIdsChangedRequestHeader } from '../protocol/headers/client.js';
 import type { MessageExt } from '../protocol/message/message.js';
@@ -119,6 +120,7 @@ export class PushConsumer {
   private offsetStore!: OffsetStore;
   private rebalancer!: Rebalancer;
   private state: 'created' | 'running' | 'stopping' | 'stopped' = 'created';
+  private startTimestamp = 0;
 
   constructor(options: PushConsumerOptions) {
     if (options.consumerGroup === '') throw new RocketMQError('INVALID_PARAMETER', 'consumerGroup is required');
@@ -182,6 +184,7 @@ export class PushConsumer {
     if (this.choice === undefined) throw new RocketMQError('INVALID_PARAMETER', 'call onMessage() before start()');
     if (this.subscriptions.size === 0) throw new RocketMQError('INVALID_PARAMETER', 'subscribe() before start()');
     this.state = 'running';
+    this.startTimestamp = Date.now();
     const o = this.options;
     if (this.messageModel === 'CLUSTERING') {
       const retryTopic = retryTopicOf(this.group);
@@ -211,6 +214,7 @@ export class PushConsumer {
     });
     this.client.onBrokerRequest(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, (req) => this.onIdsChanged(req));
     this.client.onBrokerRequest(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, (req) => this.onResetOffset(req));
+    this.client.onBrokerRequest(RequestCode.GET_CONSUMER_RUNNING_INFO, (req) => this.onRunningInfo(req));
     await this.client.start();
     await this.refreshAndRebalance();
     this.every(o.rebalanceIntervalMs ?? 20_000, () => this.refreshAndRebalance());
@@ -522,6 +526,44 @@ export class PushConsumer {
       this.logger.debug({ err }, 'bad NOTIFY_CONSUMER_IDS_CHANGED');
     }
     return undefined;
+  }
+
+  /**
+   * GET_CONSUMER_RUNNING_INFO (broker → client, for `mqadmin consumerStatus` and dashboards): this consumer's
+   * settings, subscriptions and, per owned queue, the offset it would commit and the state of its cache.
+   */
+  private async onRunningInfo(request: RemotingCommand): Promise<RemotingCommand> {
+    const o = this.options;
+    const queues = await Promise.all(
+      [...this.queues.values()].map(async ({ mq, pq }) => ({
+        mq,
+        pq,
+        commitOffset: await this.offsetStore.read(mq, 'MEMORY_FIRST_THEN_STORE').catch(() => -1),
+      })),
+    );
+    const body = encodeConsumerRunningInfo({
+      settings: {
+        consumerGroup: this.group,
+        messageModel: this.messageModel,
+        consumeFromWhere: o.consumeFromWhere ?? 'CONSUME_FROM_LAST_OFFSET',
+        consumeTimestamp: o.consumeTimestamp,
+        allocateMessageQueueStrategy: typeof o.allocateStrategy === 'string' ? o.allocateStrategy : 'AVG',
+        pullBatchSize: o.pullBatchSize ?? 32,
+        pullThresholdForQueue: o.maxCachedMessagesPerQueue ?? DEFAULT_FLOW_CONTROL.maxCachedCount,
+        pullThresholdSizeForQueue: Math.floor(
+          (o.maxCachedBytesPerQueue ?? DEFAULT_FLOW_CONTROL.maxCachedBytes) / (1024 * 1024),
+        ),
+        maxReconsumeTimes: o.maxReconsumeTimes ?? -1,
+        namespace: o.namespace,
+      },
+      namesrvAddrs: this.client.options.namesrvAddrs,
+      concurrency: o.concurrency ?? 20,
+      orderly: this.choice?.orderly === true,
+      startTimestamp: this.startTimestamp,
+      subscriptions: [...this.subscriptions.values()],
+      queues,
+    });
+    return createResponse(request, ResponseCode.SUCCESS, { body });
   }
 
   /**

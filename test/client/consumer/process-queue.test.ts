@@ -14,6 +14,23 @@ describe('ProcessQueue', () => {
     expect(pq.bytes).toBe(0);
   });
 
+  it("reports its cache as Java's ProcessQueueInfo: cached and (orderly) taken offsets, 0 when empty", () => {
+    const pq = new ProcessQueue();
+    expect(pq.cacheInfo()).toMatchObject({ cachedMsgMinOffset: 0, cachedMsgMaxOffset: 0, cachedMsgCount: 0 });
+    pq.put([0, 1, 2].map((o) => message(o)));
+    expect(pq.cacheInfo()).toMatchObject({ cachedMsgMinOffset: 0, cachedMsgMaxOffset: 2, cachedMsgCount: 3 });
+    pq.take(1);
+    expect(pq.cacheInfo()).toEqual({
+      cachedMsgMinOffset: 1,
+      cachedMsgMaxOffset: 2,
+      cachedMsgCount: 2,
+      cachedMsgSizeInMiB: 0,
+      transactionMsgMinOffset: 0,
+      transactionMsgMaxOffset: 0,
+      transactionMsgCount: 1,
+    });
+  });
+
   it('returns -1 before anything was put and ignores duplicate offsets', () => {
     const pq = new ProcessQueue();
     expect(pq.committableOffset()).toBe(-1);

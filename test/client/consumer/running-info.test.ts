@@ -1,0 +1,90 @@
+/**
+ * GET_CONSUMER_RUNNING_INFO end to end: an admin asks the broker, the broker asks our PushConsumer, and the answer is
+ * the ConsumerRunningInfo body Java's admin tools read.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRequest } from '../../../src/protocol/command.js';
+import { parseJson } from '../../../src/protocol/fastjson.js';
+import { GetConsumerRunningInfoRequestHeader } from '../../../src/protocol/headers/admin.js';
+import { RequestCode } from '../../../src/protocol/request-code.js';
+import { ResponseCode } from '../../../src/protocol/response-code.js';
+import { startCluster, type TestCluster, waitFor } from './cluster.js';
+
+describe('a PushConsumer answers GET_CONSUMER_RUNNING_INFO through the broker', () => {
+  let cluster: TestCluster;
+  beforeEach(async () => {
+    cluster = await startCluster();
+  });
+  afterEach(async () => {
+    await cluster.close();
+  });
+
+  it('with its settings, subscriptions and, per owned queue, the offset it would commit', async () => {
+    await cluster.createTopic('InfoTopic', 2);
+    const producer = await cluster.producer();
+    for (let i = 0; i < 6; i++) {
+      await producer.send(
+        { topic: 'InfoTopic', body: `m${i}` },
+        { messageQueue: { topic: 'InfoTopic', brokerName: 'broker-a', queueId: i % 2 } },
+      );
+    }
+    let consumed = 0;
+    const consumer = cluster.consumer({ consumerGroup: 'InfoG', consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' });
+    consumer.subscribe('InfoTopic', 'TagA || TagB').subscribe('InfoTopic', '*'); // the later one replaces
+    consumer.onMessage(() => {
+      consumed++;
+    });
+    const before = Date.now();
+    await consumer.start();
+    await waitFor(() => consumed >= 6, 10_000, '6 messages');
+
+    const ask = () =>
+      cluster.broker.invoke(
+        createRequest(RequestCode.GET_CONSUMER_RUNNING_INFO, {
+          extFields: GetConsumerRunningInfoRequestHeader.encode({
+            consumerGroup: 'InfoG',
+            clientId: consumer.clientId,
+            jstackEnable: false,
+          }),
+        }),
+      );
+    // The handler commits each queue's offset as its messages are done; wait until both queues report 3.
+    let info: {
+      properties: Record<string, string>;
+      subscriptionSet: { topic: string; subString: string }[];
+      mqTable: Record<string, { commitOffset: number; cachedMsgCount: number; dropped: boolean }>;
+      statusTable: object;
+    };
+    const topicQueues = () => Object.entries(info.mqTable).filter(([k]) => k.includes('"InfoTopic"'));
+    for (let i = 0; ; i++) {
+      const res = await ask();
+      expect(res.code).toBe(ResponseCode.SUCCESS);
+      info = parseJson(res.body!) as typeof info;
+      if (topicQueues().every(([, q]) => q.commitOffset === 3) || i > 40) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+
+    expect(info.properties).toMatchObject({
+      consumerGroup: 'InfoG',
+      messageModel: 'CLUSTERING',
+      consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
+      PROP_CONSUME_TYPE: 'CONSUME_PASSIVELY',
+      PROP_CONSUMEORDERLY: 'false',
+      PROP_NAMESERVER_ADDR: cluster.namesrvAddr,
+      PROP_CLIENT_VERSION: 'V5_3_3',
+    });
+    const started = Number(info.properties.PROP_CONSUMER_START_TIMESTAMP);
+    expect(started).toBeGreaterThanOrEqual(before);
+    expect(started).toBeLessThanOrEqual(Date.now());
+    expect(info.subscriptionSet.map((s) => `${s.topic}:${s.subString}`).sort()).toEqual(
+      ['InfoTopic:*', '%RETRY%InfoG:*'].sort(),
+    );
+    // mqTable keys are MessageQueue objects written as raw JSON keys, as fastjson writes them.
+    const keys = Object.keys(info.mqTable).map((k) => JSON.parse(k) as { topic: string; queueId: number });
+    expect(keys.filter((k) => k.topic === 'InfoTopic').map((k) => k.queueId)).toEqual([0, 1]);
+    expect(topicQueues().map(([, q]) => q.commitOffset)).toEqual([3, 3]);
+    expect(topicQueues().every(([, q]) => q.cachedMsgCount === 0 && q.dropped === false)).toBe(true);
+    expect(Object.keys(info.mqTable)).toHaveLength(3); // 2 queues + the retry topic's one
+    expect(info.statusTable).toEqual({});
+  });
+});
