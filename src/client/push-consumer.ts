@@ -8,7 +8,13 @@ import { RocketMQError } from '../common/errors.js';
 import type { RemotingCommand } from '../protocol/command.js';
 import { createResponse } from '../protocol/command.js';
 import { encodeConsumerRunningInfo } from './running-info.js';
-import { parseJson } from '../protocol/fastjson.js';
+import { parseJson, stringifyJsonBuffer } from '../protocol/fastjson.js';
+import {
+  ConsumeMessageDirectlyResultRequestHeader,
+  GetConsumerRunningInfoRequestHeader,
+} from '../protocol/headers/admin.js';
+import { toMessageExt } from '../protocol/message/message.js';
+import { decodeRecord } from '../protocol/message/record.js';
 import { NotifyConsumerIdsChangedRequestHeader } from '../protocol/headers/client.js';
 import type { MessageExt } from '../protocol/message/message.js';
 import { MessageConst } from '../protocol/message/properties.js';
@@ -215,6 +221,7 @@ export class PushConsumer {
     this.client.onBrokerRequest(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, (req) => this.onIdsChanged(req));
     this.client.onBrokerRequest(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, (req) => this.onResetOffset(req));
     this.client.onBrokerRequest(RequestCode.GET_CONSUMER_RUNNING_INFO, (req) => this.onRunningInfo(req));
+    this.client.onBrokerRequest(RequestCode.CONSUME_MESSAGE_DIRECTLY, (req) => this.onConsumeDirectly(req));
     await this.client.start();
     await this.refreshAndRebalance();
     this.every(o.rebalanceIntervalMs ?? 20_000, () => this.refreshAndRebalance());
@@ -533,6 +540,8 @@ export class PushConsumer {
    * settings, subscriptions and, per owned queue, the offset it would commit and the state of its cache.
    */
   private async onRunningInfo(request: RemotingCommand): Promise<RemotingCommand> {
+    const { consumerGroup } = GetConsumerRunningInfoRequestHeader.decode(request.extFields);
+    if (consumerGroup !== this.group) return notThisGroup(request, consumerGroup);
     const o = this.options;
     const queues = await Promise.all(
       [...this.queues.values()].map(async ({ mq, pq }) => ({
@@ -567,6 +576,36 @@ export class PushConsumer {
   }
 
   /**
+   * CONSUME_MESSAGE_DIRECTLY (broker → client, for `mqadmin consumeMessage`): runs the handler once on the stored
+   * record the broker sends, outside the queues (no offset moves, nothing is sent back), and reports the outcome as
+   * Java's ConsumeMessageDirectlyResult.
+   */
+  private async onConsumeDirectly(request: RemotingCommand): Promise<RemotingCommand> {
+    const h = ConsumeMessageDirectlyResultRequestHeader.decode(request.extFields);
+    if (h.consumerGroup !== this.group || this.choice === undefined) return notThisGroup(request, h.consumerGroup);
+    if (request.body === undefined || request.body.length === 0) {
+      return createResponse(request, ResponseCode.SYSTEM_ERROR, { remark: 'the request carries no message' });
+    }
+    const msg = toMessageExt(decodeRecord(request.body, 0));
+    this.restoreRetryTopic(msg);
+    const mq = { topic: msg.topic, brokerName: h.brokerName ?? '', queueId: msg.queueId };
+    const orderly = this.choice.orderly;
+    const started = Date.now();
+    let consumeResult: 'CR_SUCCESS' | 'CR_LATER' | 'CR_THROW_EXCEPTION';
+    let remark: string | undefined;
+    try {
+      const r: unknown = await this.choice.handler(msg, { mq, signal: new AbortController().signal });
+      const later = r === 'RECONSUME_LATER' || (orderly && r === 'SUSPEND_CURRENT_QUEUE_A_MOMENT');
+      consumeResult = later ? 'CR_LATER' : 'CR_SUCCESS';
+    } catch (err) {
+      consumeResult = 'CR_THROW_EXCEPTION';
+      remark = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    }
+    const result = { order: orderly, autoCommit: true, consumeResult, remark, spentTimeMills: Date.now() - started };
+    return createResponse(request, ResponseCode.SUCCESS, { body: stringifyJsonBuffer(result) });
+  }
+
+  /**
    * RESET_CONSUMER_CLIENT_OFFSET (broker → client, ResetOffsetBody): drops the cached messages of the listed queues,
    * records the new offsets and re-adds the queues at once, so consumption resumes from there.
    */
@@ -588,6 +627,13 @@ export class PushConsumer {
     }
     return createResponse(request, ResponseCode.SUCCESS);
   }
+}
+
+/** Java's answer when an admin call names a group this client does not consume for. */
+function notThisGroup(request: RemotingCommand, group: string): RemotingCommand {
+  return createResponse(request, ResponseCode.SYSTEM_ERROR, {
+    remark: `The Consumer Group <${group}> not exist in this consumer`,
+  });
 }
 
 function pause(ms: number): Promise<void> {

@@ -5,7 +5,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRequest } from '../../../src/protocol/command.js';
 import { parseJson } from '../../../src/protocol/fastjson.js';
-import { GetConsumerRunningInfoRequestHeader } from '../../../src/protocol/headers/admin.js';
+import {
+  ConsumeMessageDirectlyResultRequestHeader,
+  GetConsumerRunningInfoRequestHeader,
+} from '../../../src/protocol/headers/admin.js';
 import { RequestCode } from '../../../src/protocol/request-code.js';
 import { ResponseCode } from '../../../src/protocol/response-code.js';
 import { startCluster, type TestCluster, waitFor } from './cluster.js';
@@ -86,5 +89,50 @@ describe('a PushConsumer answers GET_CONSUMER_RUNNING_INFO through the broker', 
     expect(topicQueues().every(([, q]) => q.cachedMsgCount === 0 && q.dropped === false)).toBe(true);
     expect(Object.keys(info.mqTable)).toHaveLength(3); // 2 queues + the retry topic's one
     expect(info.statusTable).toEqual({});
+  });
+
+  it('CONSUME_MESSAGE_DIRECTLY runs the handler once on the named message and reports what it did', async () => {
+    await cluster.createTopic('DirectTopic', 1);
+    const producer = await cluster.producer();
+    const sent = new Map<string, string>();
+    for (const body of ['fine', 'later', 'boom']) {
+      sent.set(body, (await producer.send({ topic: 'DirectTopic', body })).offsetMsgId);
+    }
+    const handled: string[] = [];
+    const consumer = cluster.consumer({ consumerGroup: 'DirectG' });
+    // The messages have no tag, so the subscription never delivers them: only the direct calls run the handler.
+    consumer.subscribe('DirectTopic', 'NoSuchTag').onMessage((msg) => {
+      const body = msg.body.toString();
+      handled.push(`${msg.topic}:${body}`);
+      if (body === 'boom') throw new Error('handler failed on purpose');
+      return body === 'later' ? 'RECONSUME_LATER' : 'CONSUME_SUCCESS';
+    });
+    await consumer.start();
+
+    const direct = async (group: string, body: string) => {
+      const res = await cluster.broker.invoke(
+        createRequest(RequestCode.CONSUME_MESSAGE_DIRECTLY, {
+          extFields: ConsumeMessageDirectlyResultRequestHeader.encode({
+            consumerGroup: group,
+            clientId: consumer.clientId,
+            msgId: sent.get(body)!,
+          }),
+        }),
+      );
+      return { code: res.code, remark: res.remark, result: res.body && JSON.parse(res.body.toString()) };
+    };
+    const fine = await direct('DirectG', 'fine');
+    expect(fine.code).toBe(ResponseCode.SUCCESS);
+    expect(fine.result).toMatchObject({ order: false, autoCommit: true, consumeResult: 'CR_SUCCESS' });
+    expect(typeof fine.result.spentTimeMills).toBe('number');
+    expect((await direct('DirectG', 'later')).result.consumeResult).toBe('CR_LATER');
+    const boom = (await direct('DirectG', 'boom')).result;
+    expect(boom.consumeResult).toBe('CR_THROW_EXCEPTION');
+    expect(boom.remark).toMatch(/handler failed on purpose/);
+    expect(handled).toEqual(['DirectTopic:fine', 'DirectTopic:later', 'DirectTopic:boom']);
+
+    const other = await direct('SomeoneElse', 'fine');
+    expect(other.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(other.remark).toBe(`The Consumer <SomeoneElse> <${consumer.clientId}> not online`);
   });
 });
