@@ -57,6 +57,45 @@ export interface ConsumerConnection {
   subscriptions: Record<string, { subString: string; expressionType: string; tagsSet: string[]; subVersion: number }>;
 }
 
+/** One queue of a consumer's running info (Java's ProcessQueueInfo) with its MessageQueue. */
+export interface RunningQueueInfo {
+  messageQueue: MessageQueue;
+  /** The offset the client would commit now. */
+  commitOffset: number;
+  cachedMsgMinOffset: number;
+  cachedMsgMaxOffset: number;
+  cachedMsgCount: number;
+  cachedMsgSizeInMiB: number;
+  locked: boolean;
+  lastLockTimestamp: number;
+  dropped: boolean;
+  lastPullTimestamp: number;
+  lastConsumeTimestamp: number;
+}
+
+/** Consume rates of one topic as the client measures them (Java's ConsumeStatus). */
+export interface TopicConsumeStatus {
+  pullRT: number;
+  pullTPS: number;
+  consumeRT: number;
+  consumeOKTPS: number;
+  consumeFailedTPS: number;
+  consumeFailedMsgs: number;
+}
+
+/** GET_CONSUMER_RUNNING_INFO: what one consumer client reports about itself (Java's ConsumerRunningInfo). */
+export interface ConsumerRunningInfo {
+  /** Settings and `PROP_*` values, as strings. */
+  properties: Record<string, string>;
+  subscriptions: Array<{ topic: string; subString: string; expressionType: string }>;
+  /** Sorted by topic, broker and queue id. */
+  queues: RunningQueueInfo[];
+  /** By topic; empty when the client does not measure them (ours). */
+  status: Record<string, TopicConsumeStatus>;
+  /** Thread dump, when asked for and given (Java clients). */
+  jstack: string | undefined;
+}
+
 function malformed(what: string): ProtocolError {
   return new ProtocolError('BODY_MALFORMED', what);
 }
@@ -194,6 +233,55 @@ export function parseResetOffsetBody(body: Buffer | undefined): Array<{ messageQ
     messageQueue: parseMessageQueueKey(key),
     offset: num(offset),
   }));
+}
+
+/** Parses a ConsumerRunningInfo body, from Java clients (4.x `droped`, 5.x `dropped`) as from ours. */
+export function parseConsumerRunningInfo(body: Buffer | undefined): ConsumerRunningInfo {
+  const doc = document(body, 'ConsumerRunningInfo');
+  const properties: Record<string, string> = {};
+  if (isObject(doc.properties)) {
+    for (const [key, value] of Object.entries(doc.properties))
+      properties[key] = typeof value === 'string' ? value : String(value);
+  }
+  const subscriptions = (Array.isArray(doc.subscriptionSet) ? doc.subscriptionSet : []).filter(isObject).map((sub) => ({
+    topic: str(sub.topic) ?? '',
+    subString: str(sub.subString) ?? '*',
+    expressionType: str(sub.expressionType) ?? 'TAG',
+  }));
+  const queues: RunningQueueInfo[] = Object.entries(isObject(doc.mqTable) ? doc.mqTable : {})
+    .filter((entry): entry is [string, Record<string, unknown>] => isObject(entry[1]))
+    .map(([key, q]) => ({
+      messageQueue: parseMessageQueueKey(key),
+      commitOffset: num(q.commitOffset),
+      cachedMsgMinOffset: num(q.cachedMsgMinOffset),
+      cachedMsgMaxOffset: num(q.cachedMsgMaxOffset),
+      cachedMsgCount: num(q.cachedMsgCount),
+      cachedMsgSizeInMiB: num(q.cachedMsgSizeInMiB),
+      locked: q.locked === true,
+      lastLockTimestamp: num(q.lastLockTimestamp),
+      dropped: q.dropped === true || q.droped === true,
+      lastPullTimestamp: num(q.lastPullTimestamp),
+      lastConsumeTimestamp: num(q.lastConsumeTimestamp),
+    }))
+    .sort(
+      (a, b) =>
+        a.messageQueue.topic.localeCompare(b.messageQueue.topic) ||
+        a.messageQueue.brokerName.localeCompare(b.messageQueue.brokerName) ||
+        a.messageQueue.queueId - b.messageQueue.queueId,
+    );
+  const status: Record<string, TopicConsumeStatus> = {};
+  for (const [topic, st] of Object.entries(isObject(doc.statusTable) ? doc.statusTable : {})) {
+    if (!isObject(st)) continue;
+    status[topic] = {
+      pullRT: num(st.pullRT),
+      pullTPS: num(st.pullTPS),
+      consumeRT: num(st.consumeRT),
+      consumeOKTPS: num(st.consumeOKTPS),
+      consumeFailedTPS: num(st.consumeFailedTPS),
+      consumeFailedMsgs: num(st.consumeFailedMsgs),
+    };
+  }
+  return { properties, subscriptions, queues, status, jstack: str(doc.jstack) };
 }
 
 /** Parses a TopicList body into its topic names. */

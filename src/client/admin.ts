@@ -9,6 +9,7 @@ import {
   CreateTopicRequestHeader,
   DeleteSubscriptionGroupRequestHeader,
   DeleteTopicRequestHeader,
+  GetConsumerRunningInfoRequestHeader,
   GetConsumeStatsRequestHeader,
   GetTopicStatsInfoRequestHeader,
   ResetOffsetRequestHeader,
@@ -30,9 +31,11 @@ import { defaultSubscriptionGroupConfig } from '../protocol/subscription-group.j
 import {
   type ClusterInfo,
   type ConsumerConnection,
+  type ConsumerRunningInfo,
   type ConsumeStatsBody,
   parseClusterInfo,
   parseConsumerConnection,
+  parseConsumerRunningInfo,
   parseConsumeStats,
   parseResetOffsetBody,
   parseTopicList,
@@ -52,6 +55,9 @@ import { withNamespace, withoutNamespace } from './namespace.js';
 import { MASTER_ID, type MessageQueue, Perm, type TopicRouteData } from './route.js';
 
 export type * from './admin-bodies.js';
+
+/** The broker waits up to 10 s for the client it passes a call on to; allow for that and the way back. */
+const CALL_CLIENT_TIMEOUT_MS = 12_000;
 export type { DeadLetterQuery, DeadLetterSelection, ResendResult } from './dead-letters.js';
 
 /** Options of an {@link Admin}. */
@@ -305,6 +311,34 @@ export class Admin {
         createRequest(RequestCode.GET_CONSUMER_CONNECTION_LIST, { extFields }),
       );
       if (response.code === ResponseCode.SUCCESS) return parseConsumerConnection(response.body);
+      lastError = errorFromResponse(response.code, response.remark);
+    }
+    throw lastError ?? new RocketMQError('CONSUMER_NOT_ONLINE', `the consumer group ${group} has no client online`);
+  }
+
+  /**
+   * What one client of a consumer group reports about itself (GET_CONSUMER_RUNNING_INFO, which a broker holding the
+   * client's connection passes on): its settings, subscriptions and, per queue, its offset and cache; what
+   * `mqadmin consumerStatus` shows. A client not online ⇒ RocketMQError SYSTEM_ERROR from the broker.
+   */
+  async consumerRunningInfo(
+    group: string,
+    clientId: string,
+    options: { jstack?: boolean } = {},
+  ): Promise<ConsumerRunningInfo> {
+    const extFields = GetConsumerRunningInfoRequestHeader.encode({
+      consumerGroup: this.ns(group),
+      clientId,
+      jstackEnable: options.jstack ?? false,
+    });
+    let lastError: unknown;
+    for (const addr of await this.groupBrokers(group)) {
+      const response = await this.client.invokeBroker(
+        addr,
+        createRequest(RequestCode.GET_CONSUMER_RUNNING_INFO, { extFields }),
+        CALL_CLIENT_TIMEOUT_MS,
+      );
+      if (response.code === ResponseCode.SUCCESS) return parseConsumerRunningInfo(response.body);
       lastError = errorFromResponse(response.code, response.remark);
     }
     throw lastError ?? new RocketMQError('CONSUMER_NOT_ONLINE', `the consumer group ${group} has no client online`);

@@ -223,6 +223,61 @@ describe('Admin: groups and consumers', () => {
     await expect(admin.consumerConnections('nobody')).rejects.toMatchObject({ code: 'CONSUMER_NOT_ONLINE' });
   });
 
+  it("reads a Java client's running info through a broker holding it, and reports a client not online", async () => {
+    // A Java 4.x client's ConsumerRunningInfo as fastjson writes it: MessageQueue objects as raw keys, `droped`.
+    const javaBody =
+      '{"mqTable":{{"brokerName":"broker-a","queueId":1,"topic":"TopicTest"}:{"cachedMsgCount":2,"cachedMsgMaxOffset":41,' +
+      '"cachedMsgMinOffset":40,"cachedMsgSizeInMiB":0,"commitOffset":40,"droped":false,"lastConsumeTimestamp":1700000000500,' +
+      '"lastLockTimestamp":0,"lastPullTimestamp":1700000000400,"locked":false,"transactionMsgCount":0,' +
+      '"transactionMsgMaxOffset":0,"transactionMsgMinOffset":0,"tryUnlockTimes":0},' +
+      '{"brokerName":"broker-a","queueId":0,"topic":"TopicTest"}:{"cachedMsgCount":0,"commitOffset":12,"droped":true}},' +
+      '"properties":{"PROP_CONSUME_TYPE":"CONSUME_PASSIVELY","PROP_CONSUMER_START_TIMESTAMP":"1700000000000",' +
+      '"consumeThreadMin":"20"},"statusTable":{"TopicTest":{"consumeFailedMsgs":3,"consumeFailedTPS":0.0,"consumeOKTPS":12.5,' +
+      '"consumeRT":1.25,"pullRT":0.5,"pullTPS":13.0}},"subscriptionSet":[{"classFilterMode":false,"codeSet":[],' +
+      '"expressionType":"TAG","subString":"*","subVersion":1,"tagsSet":[],"topic":"TopicTest"}]}';
+    const groups: Record<string, string> = {};
+    serve(brokerA, RequestCode.GET_CONSUMER_RUNNING_INFO, (r) => {
+      groups[r.extFields!.clientId!] = r.extFields!.consumerGroup!;
+      return r.extFields?.clientId === '10.0.0.9@1#2'
+        ? ok(r, javaBody)
+        : createResponse(r, ResponseCode.SYSTEM_ERROR, {
+            remark: `The Consumer <cg1> <${r.extFields?.clientId}> not online`,
+          });
+    });
+    serve(brokerB, RequestCode.GET_CONSUMER_RUNNING_INFO, (r) =>
+      createResponse(r, ResponseCode.SYSTEM_ERROR, {
+        remark: `The Consumer <cg1> <${r.extFields?.clientId}> not online`,
+      }),
+    );
+    const info = await admin.consumerRunningInfo('cg1', '10.0.0.9@1#2');
+    expect(groups['10.0.0.9@1#2']).toBe('cg1');
+    expect(info.properties).toEqual({
+      PROP_CONSUME_TYPE: 'CONSUME_PASSIVELY',
+      PROP_CONSUMER_START_TIMESTAMP: '1700000000000',
+      consumeThreadMin: '20',
+    });
+    expect(info.subscriptions).toEqual([{ topic: 'TopicTest', subString: '*', expressionType: 'TAG' }]);
+    expect(info.queues.map((q) => [q.messageQueue.queueId, q.commitOffset, q.cachedMsgCount, q.dropped])).toEqual([
+      [0, 12, 0, true],
+      [1, 40, 2, false],
+    ]);
+    expect(info.queues[1]).toMatchObject({
+      cachedMsgMinOffset: 40,
+      cachedMsgMaxOffset: 41,
+      lastPullTimestamp: 1700000000400,
+    });
+    expect(info.status.TopicTest).toEqual({
+      pullRT: 0.5,
+      pullTPS: 13,
+      consumeRT: 1.25,
+      consumeOKTPS: 12.5,
+      consumeFailedTPS: 0,
+      consumeFailedMsgs: 3,
+    });
+    expect(info.jstack).toBeUndefined();
+    await expect(admin.consumerRunningInfo('cg1', '10.0.0.7@gone')).rejects.toMatchObject({ code: 'SYSTEM_ERROR' });
+  });
+
   it('resets offsets by time on each broker of the topic', async () => {
     for (const b of [brokerA, brokerB]) {
       const name = b.options.brokerName;

@@ -3,6 +3,8 @@
  * the ConsumerRunningInfo body Java's admin tools read.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Admin } from '../../../src/client/admin.js';
+import { silentLogger } from '../../../src/common/logger.js';
 import { createRequest } from '../../../src/protocol/command.js';
 import { parseJson } from '../../../src/protocol/fastjson.js';
 import {
@@ -89,6 +91,21 @@ describe('a PushConsumer answers GET_CONSUMER_RUNNING_INFO through the broker', 
     expect(topicQueues().every(([, q]) => q.cachedMsgCount === 0 && q.dropped === false)).toBe(true);
     expect(Object.keys(info.mqTable)).toHaveLength(3); // 2 queues + the retry topic's one
     expect(info.statusTable).toEqual({});
+
+    // The same through the SDK's Admin, which finds a broker of the group.
+    const admin = new Admin({ namesrvAddr: cluster.namesrvAddr, logger: silentLogger });
+    await admin.start();
+    try {
+      const viaAdmin = await admin.consumerRunningInfo('InfoG', consumer.clientId);
+      expect(viaAdmin.properties.PROP_CONSUME_TYPE).toBe('CONSUME_PASSIVELY');
+      const infoQueues = viaAdmin.queues.filter((q) => q.messageQueue.topic === 'InfoTopic');
+      expect(infoQueues.map((q) => [q.messageQueue.queueId, q.commitOffset])).toEqual([
+        [0, 3],
+        [1, 3],
+      ]);
+    } finally {
+      await admin.shutdown();
+    }
   });
 
   it('CONSUME_MESSAGE_DIRECTLY runs the handler once on the named message and reports what it did', async () => {
