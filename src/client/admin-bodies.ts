@@ -4,6 +4,7 @@
  */
 import { ProtocolError } from '../common/errors.js';
 import { parseJson } from '../protocol/fastjson.js';
+import { compareQueues } from './allocate.js';
 import type { BrokerData, MessageQueue } from './route.js';
 
 /** GET_BROKER_CLUSTER_INFO: broker groups by name, and the broker names of each cluster. */
@@ -263,12 +264,7 @@ export function parseConsumerRunningInfo(body: Buffer | undefined): ConsumerRunn
       lastPullTimestamp: num(q.lastPullTimestamp),
       lastConsumeTimestamp: num(q.lastConsumeTimestamp),
     }))
-    .sort(
-      (a, b) =>
-        a.messageQueue.topic.localeCompare(b.messageQueue.topic) ||
-        a.messageQueue.brokerName.localeCompare(b.messageQueue.brokerName) ||
-        a.messageQueue.queueId - b.messageQueue.queueId,
-    );
+    .sort((a, b) => compareQueues(a.messageQueue, b.messageQueue));
   const status: Record<string, TopicConsumeStatus> = {};
   for (const [topic, st] of Object.entries(isObject(doc.statusTable) ? doc.statusTable : {})) {
     if (!isObject(st)) continue;

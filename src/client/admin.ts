@@ -43,6 +43,7 @@ import {
   type QueueConsumeProgress,
   type TopicQueueStatus,
 } from './admin-bodies.js';
+import { compareQueues } from './allocate.js';
 import { ClientInstance, type ClientOptions } from './client-instance.js';
 import {
   type DeadLetterQuery,
@@ -516,9 +517,5 @@ export class Admin {
 }
 
 function byQueue(a: { messageQueue: MessageQueue }, b: { messageQueue: MessageQueue }): number {
-  const x = a.messageQueue;
-  const y = b.messageQueue;
-  if (x.topic !== y.topic) return x.topic < y.topic ? -1 : 1;
-  if (x.brokerName !== y.brokerName) return x.brokerName < y.brokerName ? -1 : 1;
-  return x.queueId - y.queueId;
+  return compareQueues(a.messageQueue, b.messageQueue);
 }

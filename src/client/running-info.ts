@@ -6,6 +6,7 @@
 import { CURRENT_VERSION, Version } from '../protocol/command.js';
 import { stringifyJsonBuffer } from '../protocol/fastjson.js';
 import type { SubscriptionData } from '../protocol/headers/client.js';
+import { compareQueues } from './allocate.js';
 import type { ProcessQueue } from './process-queue.js';
 import type { MessageQueue } from './route.js';
 
@@ -55,12 +56,7 @@ export function encodeConsumerRunningInfo(input: RunningInfoInput): Buffer {
   properties[RunningInfoProps.CONSUMER_START_TIMESTAMP] = String(input.startTimestamp);
 
   const mqTable = new Map<MessageQueue, Record<string, number | boolean>>();
-  const sorted = [...input.queues].sort(
-    (a, b) =>
-      a.mq.topic.localeCompare(b.mq.topic) ||
-      a.mq.brokerName.localeCompare(b.mq.brokerName) ||
-      a.mq.queueId - b.mq.queueId,
-  );
+  const sorted = [...input.queues].sort((a, b) => compareQueues(a.mq, b.mq));
   for (const { mq, pq, commitOffset } of sorted) {
     mqTable.set(
       { topic: mq.topic, brokerName: mq.brokerName, queueId: mq.queueId },
