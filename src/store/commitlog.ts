@@ -40,6 +40,7 @@ export class CommitLog {
       chunkSize: Math.min(chunkSize, segmentSize),
       keepChunks: Math.max(1, keepChunks),
       writeBehind: { writeBatchBytes: WRITE_BATCH_BYTES, writeDelayMs: WRITE_DELAY_MS },
+      fatalSyncErrors: true,
     });
   }
 

@@ -91,6 +91,8 @@ export class FileStore implements MessageStore {
   private running = false;
   /** A CommitLog write failure has been logged (see refusedAfterWriteError). */
   private writeErrorLogged = false;
+  /** A ConsumeQueue or index flush failed: the checkpoint is not advanced again by this process. */
+  private logicsFlushFailed = false;
   private logicsTimer: NodeJS.Timeout | undefined;
   private logicsChain: Promise<unknown> = Promise.resolve();
   /** A ConsumeQueue/index/checkpoint flush waiting to start, shared by callers arriving meanwhile. */
@@ -225,8 +227,8 @@ export class FileStore implements MessageStore {
   }
 
   /**
-   * Clean shutdown: everything flushed, checkpoint written, abort marker removed. When the final flush fails the
-   * files are closed anyway and the abort marker is kept.
+   * Clean shutdown: everything flushed, checkpoint written, abort marker removed. When the final flush (or any
+   * ConsumeQueue/index flush before it) failed, the files are closed anyway and the abort marker is kept.
    */
   async shutdown(): Promise<void> {
     if (!this.running) return;
@@ -247,7 +249,7 @@ export class FileStore implements MessageStore {
     for (const q of this.allQueues()) q.close();
     this.index.close();
     this.checkpointFile.close();
-    if (clean) fs.rmSync(this.abortPath, { force: true });
+    if (clean && !this.logicsFlushFailed) fs.rmSync(this.abortPath, { force: true });
     this.releaseLock?.();
     this.releaseLock = undefined;
   }
@@ -480,8 +482,16 @@ export class FileStore implements MessageStore {
       const dispatched = this.commitLog.maxOffset;
       const commitLogFlushed = this.commitLog.flushedOffset;
       const storeTime = this.lastStoreTimestamp;
-      for (const q of this.allQueues()) await q.flush();
-      await this.index.flush();
+      try {
+        for (const q of this.allQueues()) await q.flush();
+        await this.index.flush();
+      } catch (err) {
+        this.logicsFlushFailed = true;
+        throw err;
+      }
+      // After a failed flush a later one may succeed without the lost pages on disk (see SegmentedLog
+      // fatalSyncErrors): the checkpoint stays where it was, so the next start rebuilds everything after it.
+      if (this.logicsFlushFailed) return;
       const cp: Checkpoint = {
         physicMsgTimestamp: storeTime,
         logicsMsgTimestamp: storeTime,

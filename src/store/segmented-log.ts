@@ -14,6 +14,13 @@ export interface SegmentedLogOptions {
    * after `writeDelayMs`), so a process crash loses little. Without it data is written by `flush()` only.
    */
   writeBehind?: { writeBatchBytes: number; writeDelayMs: number };
+  /**
+   * A failed fdatasync refuses every later append, as a failed write does (the CommitLog). After a failed
+   * fdatasync the kernel may have dropped the dirty pages and cleared the error, so a later one could succeed
+   * without the data being on disk. Logs rebuilt from the CommitLog (ConsumeQueues) leave it off: their owner stops
+   * advancing the checkpoint instead.
+   */
+  fatalSyncErrors?: boolean;
 }
 
 interface Chunk {
@@ -281,7 +288,12 @@ export class SegmentedLog {
     await this.drain(target);
     const from = this.flushedPos;
     const touched = this.segments.filter((s) => s.endOffset > from && s.fromOffset < target);
-    await Promise.all(touched.map((s) => datasync(s.fd)));
+    try {
+      await Promise.all(touched.map((s) => datasync(s.fd)));
+    } catch (err) {
+      if (this.options.fatalSyncErrors === true) this.failure ??= err as Error; // see fatalSyncErrors
+      throw err;
+    }
     this.flushRounds++;
     if (target > this.flushedPos) this.flushedPos = target;
     return this.flushedPos;

@@ -14,10 +14,10 @@ afterEach(() => {
   logs = [];
 });
 
-function newLog(syncWriteBytes = 0): { log: SegmentedLog; dir: string } {
+function newLog(syncWriteBytes = 0, fatalSyncErrors = false): { log: SegmentedLog; dir: string } {
   const dir = tempDir('rmq-seglog-');
   dirs.push(dir);
-  const log = new SegmentedLog(dir, { segmentSize: 64 * 1024, chunkSize: 4096, keepChunks: 2 });
+  const log = new SegmentedLog(dir, { segmentSize: 64 * 1024, chunkSize: 4096, keepChunks: 2, fatalSyncErrors });
   log.syncWriteBytes = syncWriteBytes;
   logs.push(log);
   return { log, dir };
@@ -72,5 +72,42 @@ describe('SegmentedLog writes', () => {
     expect(log.unwrittenBytes).toBe(0);
     await first;
     expectFileHolds(dir, 0, 9000);
+  });
+
+  /** Makes the next fdatasync of the log's first segment fail (EINVAL, as fdatasync on /dev/null does). */
+  async function failingSync(log: SegmentedLog, body: () => Promise<void>): Promise<void> {
+    const segment = log.segments[0]!;
+    const realFd = segment.fd;
+    (segment as { fd: number }).fd = fs.openSync('/dev/null', 'r+');
+    try {
+      await body();
+    } finally {
+      fs.closeSync(segment.fd);
+      (segment as { fd: number }).fd = realFd;
+    }
+  }
+
+  it('with fatalSyncErrors, a failed fdatasync is never retried: every later append is refused', async () => {
+    const { log } = newLog(0, true);
+    append(log, 1000);
+    await log.drain(); // written, not yet durable
+    await failingSync(log, async () => {
+      await expect(log.flush()).rejects.toMatchObject({ code: 'EINVAL' });
+    });
+    expect(log.flushedPos).toBe(0);
+    expect(log.writeError).toMatchObject({ code: 'EINVAL' });
+    expect(() => append(log, 10)).toThrow(/write to .* failed/);
+  });
+
+  it('without it, the flush rejects and the log goes on (its owner decides)', async () => {
+    const { log } = newLog();
+    append(log, 1000);
+    await log.drain();
+    await failingSync(log, async () => {
+      await expect(log.flush()).rejects.toMatchObject({ code: 'EINVAL' });
+    });
+    expect(log.writeError).toBeUndefined();
+    append(log, 10);
+    expect(await log.flush()).toBe(1010);
   });
 });

@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeRecord } from '../../src/protocol/message/record.js';
+import { decodeCheckpoint } from '../../src/store/checkpoint.js';
 import type { CommitLog } from '../../src/store/commitlog.js';
+import type { ConsumeQueue } from '../../src/store/consume-queue.js';
 import type { FileStore } from '../../src/store/file-store.js';
 import { message, newStore, removeDir, tempDir } from './helpers.js';
 
@@ -72,5 +74,42 @@ describe('a CommitLog write that fails', () => {
     expect(after.status).toBe('SERVICE_NOT_AVAILABLE');
     const batch = await s.putMessages([message('W', 0, 'b1'), message('W', 0, 'b2')]);
     expect(batch.map((r) => r.status)).toEqual(['SERVICE_NOT_AVAILABLE', 'SERVICE_NOT_AVAILABLE']);
+  });
+
+  it('a failed ConsumeQueue fdatasync freezes the checkpoint, and the next start rebuilds what came after it', async () => {
+    const root = tempDir();
+    dirs.push(root);
+    const s = newStore(root, { flushDiskType: 'ASYNC_FLUSH' });
+    await s.start();
+    open.push(s);
+    const checkpoint = () => decodeCheckpoint(fs.readFileSync(path.join(root, 'store', 'checkpoint')));
+    for (let i = 0; i < 3; i++) expect((await s.putMessage(message('Q', 0, `a${i}`))).status).toBe('PUT_OK');
+    await s.flushLogics();
+    const before = checkpoint().consumeQueueFlushedOffset;
+    expect(before).toBeGreaterThan(0);
+
+    const cq = (s as unknown as { queueFor(t: string, q: number): ConsumeQueue }).queueFor('Q', 0);
+    const segment = cq.log.segments[0]!;
+    const realFd = segment.fd;
+    (segment as { fd: number }).fd = fs.openSync('/dev/null', 'r+'); // fdatasync there fails with EINVAL
+    fds.push(realFd);
+    expect((await s.putMessage(message('Q', 0, 'b0'))).status).toBe('PUT_OK');
+    await expect(s.flushLogics()).rejects.toMatchObject({ code: 'EINVAL' });
+    fs.closeSync(segment.fd);
+    (segment as { fd: number }).fd = realFd;
+    fds.pop();
+
+    // Writes go on, later flushes succeed, but the checkpoint no longer moves, and shutdown keeps the abort marker.
+    expect((await s.putMessage(message('Q', 0, 'b1'))).status).toBe('PUT_OK');
+    await s.flushLogics();
+    expect(checkpoint().consumeQueueFlushedOffset).toBe(before);
+    await s.shutdown();
+    expect(fs.existsSync(path.join(root, 'store', 'abort'))).toBe(true);
+
+    const again = newStore(root, { flushDiskType: 'ASYNC_FLUSH' });
+    await again.start();
+    open.push(again);
+    const g = await again.getMessage('g', 'Q', 0, 0, 32, 1 << 20);
+    expect(g.messages.map((m) => decodeRecord(m).body.toString())).toEqual(['a0', 'a1', 'a2', 'b0', 'b1']);
   });
 });
