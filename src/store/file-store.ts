@@ -533,6 +533,14 @@ export class FileStore implements MessageStore {
 
     const tranType = transactionType(msg.sysFlag);
     const cq = toConsumeQueue(tranType) ? this.queueFor(msg.topic, msg.queueId) : undefined;
+    const cqError = cq?.log.writeError;
+    if (cqError) {
+      // Checked before the record is written: its entry could not be added, so the message would be unreachable.
+      return this.refused(
+        'SERVICE_NOT_AVAILABLE',
+        `the consume queue ${msg.topic}:${msg.queueId} cannot be written (${cqError.message})`,
+      );
+    }
     const queueOffset = cq ? cq.maxOffset : 0;
     const storeTimestamp = this.clock();
     this.commitLog.reserveRecord(size);

@@ -112,4 +112,28 @@ describe('a CommitLog write that fails', () => {
     const g = await again.getMessage('g', 'Q', 0, 0, 32, 1 << 20);
     expect(g.messages.map((m) => decodeRecord(m).body.toString())).toEqual(['a0', 'a1', 'a2', 'b0', 'b1']);
   });
+
+  it('a failed ConsumeQueue write refuses later puts to that queue only, before anything is written', async () => {
+    const root = tempDir();
+    dirs.push(root);
+    const s = newStore(root, { flushDiskType: 'ASYNC_FLUSH' });
+    await s.start();
+    open.push(s);
+    expect((await s.putMessage(message('Q', 0, 'first'))).status).toBe('PUT_OK');
+    expect((await s.putMessage(message('Q', 1, 'other'))).status).toBe('PUT_OK');
+    await s.flushLogics();
+    const cq = (s as unknown as { queueFor(t: string, q: number): ConsumeQueue }).queueFor('Q', 0);
+    const segment = cq.log.segments[0]!;
+    fds.push(segment.fd);
+    (segment as { fd: number }).fd = fs.openSync(segment.path, 'r'); // writes fail with EBADF
+    expect((await s.putMessage(message('Q', 0, 'entry-not-written'))).status).toBe('PUT_OK');
+    await expect(s.flushLogics()).rejects.toMatchObject({ code: 'EBADF' });
+
+    const maxBefore = s.getCommitLogMaxOffset();
+    const refused = await s.putMessage(message('Q', 0, 'refused'));
+    expect(refused.status).toBe('SERVICE_NOT_AVAILABLE');
+    expect(refused.remark).toMatch(/consume queue Q:0 cannot be written \(EBADF/);
+    expect(s.getCommitLogMaxOffset()).toBe(maxBefore); // nothing was appended for it
+    expect((await s.putMessage(message('Q', 1, 'still-fine'))).status).toBe('PUT_OK');
+  });
 });
