@@ -7,17 +7,15 @@
 import { RocketMQError } from '../common/errors.js';
 import type { RemotingCommand } from '../protocol/command.js';
 import { createResponse } from '../protocol/command.js';
-import { encodeConsumerRunningInfo } from './running-info.js';
 import { parseJson, stringifyJsonBuffer } from '../protocol/fastjson.js';
 import {
   ConsumeMessageDirectlyResultRequestHeader,
   GetConsumerRunningInfoRequestHeader,
 } from '../protocol/headers/admin.js';
-import { toMessageExt } from '../protocol/message/message.js';
-import { decodeRecord } from '../protocol/message/record.js';
 import { NotifyConsumerIdsChangedRequestHeader } from '../protocol/headers/client.js';
-import type { MessageExt } from '../protocol/message/message.js';
+import { type MessageExt, toMessageExt } from '../protocol/message/message.js';
 import { MessageConst } from '../protocol/message/properties.js';
+import { decodeRecord } from '../protocol/message/record.js';
 import { RequestCode } from '../protocol/request-code.js';
 import { ResponseCode } from '../protocol/response-code.js';
 import { AllocateStrategies, type AllocateStrategy } from './allocate.js';
@@ -52,6 +50,7 @@ import {
   retryTopicOf,
 } from './rebalance.js';
 import { type MessageQueue, mqKey, publishQueues } from './route.js';
+import { encodeConsumerRunningInfo } from './running-info.js';
 
 /** Options of a {@link PushConsumer}. Intervals are shortened in tests; the defaults are Java's. */
 export interface PushConsumerOptions extends ClientOptions {

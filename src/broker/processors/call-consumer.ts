@@ -17,13 +17,11 @@ import type { ConsumerManager } from '../consumer-manager.js';
 import type { BrokerContext, HandlerTable } from '../context.js';
 
 /** How long the broker waits for the client's answer (Java's Broker2Client.callClient: 10 s). */
-export const CALL_CONSUMER_TIMEOUT_MS = 10_000;
+const CALL_CONSUMER_TIMEOUT_MS = 10_000;
 
 export interface CallConsumerParts {
   ctx: BrokerContext;
   consumers: Pick<ConsumerManager, 'group'>;
-  /** Defaults to {@link CALL_CONSUMER_TIMEOUT_MS}. */
-  timeoutMs?: number;
 }
 
 async function callConsumer(
@@ -42,11 +40,7 @@ async function callConsumer(
   }
   const forwarded = createRequest(request.code, { extFields, body });
   try {
-    const answer = await parts.ctx.server.invoke(
-      member.connection,
-      forwarded,
-      parts.timeoutMs ?? CALL_CONSUMER_TIMEOUT_MS,
-    );
+    const answer = await parts.ctx.server.invoke(member.connection, forwarded, CALL_CONSUMER_TIMEOUT_MS);
     return createResponse(request, answer.code, {
       ...(answer.remark === undefined ? {} : { remark: answer.remark }),
       ...(answer.extFields === undefined ? {} : { extFields: answer.extFields }),
@@ -73,16 +67,19 @@ function getConsumerRunningInfo(parts: CallConsumerParts): RequestHandler {
 function consumeMessageDirectly(parts: CallConsumerParts): RequestHandler {
   return async (request) => {
     const h = ConsumeMessageDirectlyResultRequestHeader.decode(request.extFields);
-    let record: Buffer | undefined;
-    try {
-      if (h.msgId !== undefined)
-        record = await parts.ctx.store.getRecordBytes(decodeOffsetMsgId(h.msgId).physicalOffset);
-    } catch {
-      // not an offset message id: the client gets no body, as from Java's broker
-    }
+    const record = h.msgId === undefined ? undefined : await storedRecord(parts, h.msgId);
     const extFields = { ...request.extFields, brokerName: parts.ctx.config.brokerName };
     return callConsumer(parts, request, h.consumerGroup, h.clientId ?? '', extFields, record);
   };
+}
+
+/** The stored record an offset message id names; undefined for any other id (the client then gets no body). */
+async function storedRecord(parts: CallConsumerParts, msgId: string): Promise<Buffer | undefined> {
+  try {
+    return await parts.ctx.store.getRecordBytes(decodeOffsetMsgId(msgId).physicalOffset);
+  } catch {
+    return undefined;
+  }
 }
 
 /** GET_CONSUMER_RUNNING_INFO and CONSUME_MESSAGE_DIRECTLY handlers. */
