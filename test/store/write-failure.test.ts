@@ -5,6 +5,7 @@ import { decodeRecord } from '../../src/protocol/message/record.js';
 import { decodeCheckpoint } from '../../src/store/checkpoint.js';
 import type { CommitLog } from '../../src/store/commitlog.js';
 import type { ConsumeQueue } from '../../src/store/consume-queue.js';
+import type { StoreConfig } from '../../src/store/config.js';
 import type { FileStore } from '../../src/store/file-store.js';
 import { message, newStore, removeDir, tempDir } from './helpers.js';
 
@@ -20,6 +21,15 @@ afterEach(async () => {
   fds = [];
 });
 
+/** A started store in a fresh temp dir, both cleaned up after the test; `root` is reused to restart it. */
+async function startStore(config: Partial<StoreConfig>, root = tempDir()): Promise<{ s: FileStore; root: string }> {
+  if (!dirs.includes(root)) dirs.push(root);
+  const s = newStore(root, config);
+  await s.start();
+  open.push(s);
+  return { s, root };
+}
+
 /** Makes every later write to the CommitLog's current segment fail (EBADF), as a dying disk would; reads go on. */
 function breakWrites(s: FileStore): void {
   const segment = (s as unknown as { commitLog: CommitLog }).commitLog.log.segments.at(-1)!;
@@ -29,12 +39,8 @@ function breakWrites(s: FileStore): void {
 
 describe('a CommitLog write that fails', () => {
   it('SYNC_FLUSH: is never acknowledged as PUT_OK, later puts are refused, and what was acknowledged survives', async () => {
-    const root = tempDir();
-    dirs.push(root);
     const config = { flushDiskType: 'SYNC_FLUSH' as const, syncFlushTimeout: 200 };
-    const s = newStore(root, config);
-    await s.start();
-    open.push(s);
+    const { s, root } = await startStore(config);
     for (let i = 0; i < 3; i++) expect((await s.putMessage(message('W', 0, `ok${i}`))).status).toBe('PUT_OK');
 
     breakWrites(s);
@@ -51,20 +57,14 @@ describe('a CommitLog write that fails', () => {
     // verifies the tail and finds exactly the acknowledged messages.
     await s.shutdown();
     expect(fs.existsSync(path.join(root, 'store', 'abort'))).toBe(true);
-    const again = newStore(root, config);
-    await again.start();
-    open.push(again);
+    const { s: again } = await startStore(config, root);
     const back = await again.getMessage('g', 'W', 0, 0, 32, 1 << 20);
     expect(back.messages.map((m) => decodeRecord(m).body.toString())).toEqual(['ok0', 'ok1', 'ok2']);
     expect((await again.putMessage(message('W', 0, 'ok3'))).status).toBe('PUT_OK');
   });
 
   it('ASYNC_FLUSH: the write-behind failure refuses later puts with a readable error instead of crashing', async () => {
-    const root = tempDir();
-    dirs.push(root);
-    const s = newStore(root, { flushDiskType: 'ASYNC_FLUSH' });
-    await s.start();
-    open.push(s);
+    const { s } = await startStore({ flushDiskType: 'ASYNC_FLUSH' });
     expect((await s.putMessage(message('W', 0, 'first'))).status).toBe('PUT_OK');
     breakWrites(s);
     await s.putMessage(message('W', 0, 'second'));
@@ -77,11 +77,7 @@ describe('a CommitLog write that fails', () => {
   });
 
   it('a failed ConsumeQueue fdatasync freezes the checkpoint, and the next start rebuilds what came after it', async () => {
-    const root = tempDir();
-    dirs.push(root);
-    const s = newStore(root, { flushDiskType: 'ASYNC_FLUSH' });
-    await s.start();
-    open.push(s);
+    const { s, root } = await startStore({ flushDiskType: 'ASYNC_FLUSH' });
     const checkpoint = () => decodeCheckpoint(fs.readFileSync(path.join(root, 'store', 'checkpoint')));
     for (let i = 0; i < 3; i++) expect((await s.putMessage(message('Q', 0, `a${i}`))).status).toBe('PUT_OK');
     await s.flushLogics();
@@ -106,19 +102,13 @@ describe('a CommitLog write that fails', () => {
     await s.shutdown();
     expect(fs.existsSync(path.join(root, 'store', 'abort'))).toBe(true);
 
-    const again = newStore(root, { flushDiskType: 'ASYNC_FLUSH' });
-    await again.start();
-    open.push(again);
+    const { s: again } = await startStore({ flushDiskType: 'ASYNC_FLUSH' }, root);
     const g = await again.getMessage('g', 'Q', 0, 0, 32, 1 << 20);
     expect(g.messages.map((m) => decodeRecord(m).body.toString())).toEqual(['a0', 'a1', 'a2', 'b0', 'b1']);
   });
 
   it('a failed ConsumeQueue write refuses later puts to that queue only, before anything is written', async () => {
-    const root = tempDir();
-    dirs.push(root);
-    const s = newStore(root, { flushDiskType: 'ASYNC_FLUSH' });
-    await s.start();
-    open.push(s);
+    const { s } = await startStore({ flushDiskType: 'ASYNC_FLUSH' });
     expect((await s.putMessage(message('Q', 0, 'first'))).status).toBe('PUT_OK');
     expect((await s.putMessage(message('Q', 1, 'other'))).status).toBe('PUT_OK');
     await s.flushLogics();
