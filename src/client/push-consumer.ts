@@ -11,6 +11,7 @@ import { parseJson, stringifyJsonBuffer } from '../protocol/fastjson.js';
 import {
   ConsumeMessageDirectlyResultRequestHeader,
   GetConsumerRunningInfoRequestHeader,
+  GetConsumerStatusRequestHeader,
 } from '../protocol/headers/admin.js';
 import { NotifyConsumerIdsChangedRequestHeader } from '../protocol/headers/client.js';
 import { type MessageExt, toMessageExt } from '../protocol/message/message.js';
@@ -221,6 +222,7 @@ export class PushConsumer {
     this.client.onBrokerRequest(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, (req) => this.onResetOffset(req));
     this.client.onBrokerRequest(RequestCode.GET_CONSUMER_RUNNING_INFO, (req) => this.onRunningInfo(req));
     this.client.onBrokerRequest(RequestCode.CONSUME_MESSAGE_DIRECTLY, (req) => this.onConsumeDirectly(req));
+    this.client.onBrokerRequest(RequestCode.GET_CONSUMER_STATUS_FROM_CLIENT, (req) => this.onConsumerStatus(req));
     await this.client.start();
     await this.refreshAndRebalance();
     this.every(o.rebalanceIntervalMs ?? 20_000, () => this.refreshAndRebalance());
@@ -602,6 +604,22 @@ export class PushConsumer {
     }
     const result = { order: orderly, autoCommit: true, consumeResult, remark, spentTimeMills: Date.now() - started };
     return createResponse(request, ResponseCode.SUCCESS, { body: stringifyJsonBuffer(result) });
+  }
+
+  /**
+   * GET_CONSUMER_STATUS_FROM_CLIENT (broker → client, for `mqadmin getConsumerStatus`): the offsets this consumer
+   * holds for the topic's queues (GetConsumerStatusBody `messageQueueTable`); empty for another group, as in Java.
+   */
+  private onConsumerStatus(request: RemotingCommand): RemotingCommand {
+    const h = GetConsumerStatusRequestHeader.decode(request.extFields);
+    const messageQueueTable = new Map<MessageQueue, number>();
+    if (h.group === this.group && this.state === 'running') {
+      for (const { mq, offset } of this.offsetStore.entries())
+        if (mq.topic === h.topic) messageQueueTable.set(mq, offset);
+    }
+    return createResponse(request, ResponseCode.SUCCESS, {
+      body: stringifyJsonBuffer({ messageQueueTable }, { fastjson: true }),
+    });
   }
 
   /**

@@ -10,6 +10,7 @@ import { createRequest, createResponse, type RemotingCommand } from '../../../sr
 import {
   ConsumeMessageDirectlyResultRequestHeader,
   GetConsumerRunningInfoRequestHeader,
+  GetConsumerStatusRequestHeader,
 } from '../../../src/protocol/headers/admin.js';
 import { decodeRecord } from '../../../src/protocol/message/record.js';
 import { RequestCode } from '../../../src/protocol/request-code.js';
@@ -36,6 +37,13 @@ beforeAll(async () => {
     seen.push(request);
     return createResponse(request, ResponseCode.SUCCESS, {
       body: Buffer.from('{"properties":{"PROP_CONSUME_TYPE":"x"}}'),
+    });
+  });
+  member.registerHandler(RequestCode.GET_CONSUMER_STATUS_FROM_CLIENT, (request) => {
+    seen.push(request);
+    // A Java client's GetConsumerStatusBody, as fastjson writes it (MessageQueue objects as raw keys).
+    return createResponse(request, ResponseCode.SUCCESS, {
+      body: Buffer.from('{"messageQueueTable":{{"brokerName":"broker-a","queueId":0,"topic":"CallTopic"}:17}}'),
     });
   });
   member.registerHandler(RequestCode.CONSUME_MESSAGE_DIRECTLY, (request) => {
@@ -96,6 +104,22 @@ describe('the broker passes admin calls on to a consumer', () => {
     const record = decodeRecord(forwarded.body!);
     expect(record.body.toString()).toBe('direct-body');
     expect(record.topic).toBe('CallTopic');
+  });
+});
+
+describe('INVOKE_BROKER_TO_GET_CONSUMER_STATUS', () => {
+  it('gathers the offsets each client of the group reports for the topic', async () => {
+    seen.length = 0;
+    const res = await tb.invoke(
+      createRequest(RequestCode.INVOKE_BROKER_TO_GET_CONSUMER_STATUS, {
+        extFields: GetConsumerStatusRequestHeader.encode({ topic: 'CallTopic', group: 'G' }),
+      }),
+    );
+    expect(res.code).toBe(ResponseCode.SUCCESS);
+    expect(res.body!.toString()).toBe(
+      `{"consumerTable":{"${CLIENT_ID}":{{"brokerName":"broker-a","queueId":0,"topic":"CallTopic"}:17}}}`,
+    );
+    expect(GetConsumerStatusRequestHeader.decode(seen[0]!.extFields)).toMatchObject({ topic: 'CallTopic', group: 'G' });
   });
 });
 

@@ -10,6 +10,7 @@ import { parseJson } from '../../../src/protocol/fastjson.js';
 import {
   ConsumeMessageDirectlyResultRequestHeader,
   GetConsumerRunningInfoRequestHeader,
+  GetConsumerStatusRequestHeader,
 } from '../../../src/protocol/headers/admin.js';
 import { RequestCode } from '../../../src/protocol/request-code.js';
 import { ResponseCode } from '../../../src/protocol/response-code.js';
@@ -91,6 +92,27 @@ describe('a PushConsumer answers GET_CONSUMER_RUNNING_INFO through the broker', 
     expect(topicQueues().every(([, q]) => q.cachedMsgCount === 0 && q.dropped === false)).toBe(true);
     expect(Object.keys(info.mqTable)).toHaveLength(3); // 2 queues + the retry topic's one
     expect(info.statusTable).toEqual({});
+
+    // INVOKE_BROKER_TO_GET_CONSUMER_STATUS: the broker asks each client of the group for its offsets of the topic.
+    const status = (group: string, clientAddr?: string) =>
+      cluster.broker.invoke(
+        createRequest(RequestCode.INVOKE_BROKER_TO_GET_CONSUMER_STATUS, {
+          extFields: GetConsumerStatusRequestHeader.encode({
+            topic: 'InfoTopic',
+            group,
+            ...(clientAddr === undefined ? {} : { clientAddr }),
+          }),
+        }),
+      );
+    const all = await status('InfoG');
+    expect(all.code).toBe(ResponseCode.SUCCESS);
+    // fastjson's shape: clientId → { <MessageQueue as a raw JSON key>: offset }
+    const mqJson = (queueId: number) => `{"brokerName":"broker-a","queueId":${queueId},"topic":"InfoTopic"}`;
+    expect(all.body!.toString()).toBe(`{"consumerTable":{"${consumer.clientId}":{${mqJson(0)}:3,${mqJson(1)}:3}}}`);
+    expect((await status('InfoG', '10.0.0.9@someone-else')).body!.toString()).toBe('{"consumerTable":{}}');
+    const nobody = await status('NoSuchGroup');
+    expect(nobody.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(nobody.remark).toBe('No Any Consumer online in the consumer group: [NoSuchGroup]');
 
     // The same through the SDK's Admin, which finds a broker of the group.
     const admin = new Admin({ namesrvAddr: cluster.namesrvAddr, logger: silentLogger });
