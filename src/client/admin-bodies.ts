@@ -4,6 +4,7 @@
  */
 import { ProtocolError } from '../common/errors.js';
 import { parseJson } from '../protocol/fastjson.js';
+import { parseMessageQueueKey } from '../protocol/headers/lock.js';
 import { compareQueues } from './allocate.js';
 import type { BrokerData, MessageQueue } from './route.js';
 
@@ -97,6 +98,9 @@ export interface ConsumerRunningInfo {
   jstack: string | undefined;
 }
 
+/** Re-exported: admin callers parse MessageQueue keys of their own bodies too. */
+export { parseMessageQueueKey };
+
 function malformed(what: string): ProtocolError {
   return new ProtocolError('BODY_MALFORMED', what);
 }
@@ -120,20 +124,6 @@ function document(body: Buffer | undefined, name: string): Record<string, unknow
   const doc = parseJson(body);
   if (!isObject(doc)) throw malformed(`${name}: not a JSON object`);
   return doc;
-}
-
-/** A MessageQueue map key: fastjson writes the object itself, parseJson turns it into its JSON text. */
-export function parseMessageQueueKey(key: string): MessageQueue {
-  let value: unknown;
-  try {
-    value = parseJson(key);
-  } catch {
-    throw malformed(`not a MessageQueue key: ${key.slice(0, 80)}`);
-  }
-  if (!isObject(value) || typeof value.topic !== 'string' || typeof value.brokerName !== 'string') {
-    throw malformed(`not a MessageQueue key: ${key.slice(0, 80)}`);
-  }
-  return { topic: value.topic, brokerName: value.brokerName, queueId: num(value.queueId) };
 }
 
 function brokerDataOf(value: unknown): BrokerData {

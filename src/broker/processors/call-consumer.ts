@@ -13,7 +13,7 @@ import {
   GetConsumerRunningInfoRequestHeader,
   GetConsumerStatusRequestHeader,
 } from '../../protocol/headers/admin.js';
-import type { MessageQueue } from '../../protocol/headers/lock.js';
+import { type MessageQueue, parseMessageQueueKey } from '../../protocol/headers/lock.js';
 import { decodeOffsetMsgId } from '../../protocol/message/message-id.js';
 import { RequestCode } from '../../protocol/request-code.js';
 import { ResponseCode } from '../../protocol/response-code.js';
@@ -98,8 +98,7 @@ function offsetTableOf(body: Buffer | undefined): Map<MessageQueue, number> {
   for (const [key, offset] of Object.entries(raw)) {
     if (typeof offset !== 'number') continue;
     try {
-      const mq = JSON.parse(key) as MessageQueue;
-      table.set({ topic: mq.topic, brokerName: mq.brokerName, queueId: mq.queueId }, offset);
+      table.set(parseMessageQueueKey(key), offset);
     } catch {
       // not a MessageQueue key: skipped
     }

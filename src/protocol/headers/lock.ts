@@ -1,4 +1,6 @@
 /** Queue lock headers and bodies (reference §3.6, §4.6, §6.7): LOCK_BATCH_MQ (41), UNLOCK_BATCH_MQ (42). */
+import { ProtocolError } from '../../common/errors.js';
+import { parseJson } from '../fastjson.js';
 import { defineHeader, type HeaderOf, RPC_FIELDS } from './header.js';
 
 /** LOCK_BATCH_MQ request header: no own fields; the payload is the LockBatchRequestBody. */
@@ -14,6 +16,31 @@ export interface MessageQueue {
   topic: string;
   brokerName: string;
   queueId: number;
+}
+
+/**
+ * A MessageQueue written as a map key, as fastjson writes one (`{"brokerName":"b","queueId":0,"topic":"t"}`), parsed
+ * back. ProtocolError BODY_MALFORMED when it is not one.
+ */
+export function parseMessageQueueKey(key: string): MessageQueue {
+  let value: unknown;
+  try {
+    value = parseJson(key);
+  } catch {
+    value = undefined;
+  }
+  const mq = value as Partial<Record<keyof MessageQueue, unknown>> | undefined;
+  if (typeof mq !== 'object' || mq === null || typeof mq.topic !== 'string' || typeof mq.brokerName !== 'string') {
+    throw new ProtocolError('BODY_MALFORMED', `not a MessageQueue key: ${key.slice(0, 80)}`);
+  }
+  const q = mq.queueId;
+  const queueId =
+    typeof q === 'number' && Number.isFinite(q)
+      ? q
+      : typeof q === 'string' && q.trim() !== '' && Number.isFinite(Number(q))
+        ? Number(q)
+        : 0;
+  return { topic: mq.topic, brokerName: mq.brokerName, queueId };
 }
 
 /** LOCK_BATCH_MQ body: lock these queues of `consumerGroup` for `clientId`. */
