@@ -1,5 +1,5 @@
 import { parseProperties } from '../common/config.js';
-import { CURRENT_VERSION, createResponse, Version } from '../protocol/command.js';
+import { CURRENT_VERSION, createResponse, versionName } from '../protocol/command.js';
 import { stringifyJson, stringifyJsonBuffer } from '../protocol/fastjson.js';
 import { RequestCode } from '../protocol/request-code.js';
 import { ResponseCode } from '../protocol/response-code.js';
@@ -95,12 +95,6 @@ export class BrokerStatsSampler {
       yesterdayGet: this.yesterdayMorning.get,
     };
   }
-}
-
-/** The name of an MQVersion ordinal (`V5_3_3`). */
-function versionName(ordinal: number): string {
-  for (const [name, value] of Object.entries(Version)) if (value === ordinal) return name;
-  return String(ordinal);
 }
 
 /** GET_BROKER_RUNTIME_INFO's table (reference §4.7): every value a string. */

@@ -3,7 +3,7 @@
  * tools read (`mqadmin consumerStatus`, the dashboard): `properties` (strings), `subscriptionSet`, `mqTable` keyed by
  * MessageQueue objects written as raw JSON keys (as fastjson does), `mqPopTable`, `statusTable`, `userConsumerInfo`.
  */
-import { CURRENT_VERSION, Version } from '../protocol/command.js';
+import { CURRENT_VERSION, versionName } from '../protocol/command.js';
 import { stringifyJsonBuffer } from '../protocol/fastjson.js';
 import type { SubscriptionData } from '../protocol/headers/client.js';
 import { compareQueues } from './allocate.js';
@@ -38,12 +38,6 @@ export interface RunningInfoInput {
   queues: readonly RunningQueue[];
 }
 
-/** The version name Java prints for `CURRENT_VERSION` (MQVersion.getVersionDesc). */
-function versionName(): string {
-  for (const [name, ordinal] of Object.entries(Version)) if (ordinal === CURRENT_VERSION) return name;
-  return String(CURRENT_VERSION);
-}
-
 /** Encodes a push consumer's ConsumerRunningInfo. Consume rates are not tracked: `statusTable` is empty. */
 export function encodeConsumerRunningInfo(input: RunningInfoInput): Buffer {
   const properties: Record<string, string> = {};
@@ -52,7 +46,7 @@ export function encodeConsumerRunningInfo(input: RunningInfoInput): Buffer {
   properties[RunningInfoProps.THREADPOOL_CORE_SIZE] = String(input.concurrency);
   properties[RunningInfoProps.CONSUME_ORDERLY] = String(input.orderly);
   properties[RunningInfoProps.CONSUME_TYPE] = 'CONSUME_PASSIVELY';
-  properties[RunningInfoProps.CLIENT_VERSION] = versionName();
+  properties[RunningInfoProps.CLIENT_VERSION] = versionName(CURRENT_VERSION);
   properties[RunningInfoProps.CONSUMER_START_TIMESTAMP] = String(input.startTimestamp);
 
   const mqTable = new Map<MessageQueue, Record<string, number | boolean>>();

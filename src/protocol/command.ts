@@ -50,6 +50,12 @@ export const Version = {
 /** The version rocketmq-ts announces in its own commands. */
 export const CURRENT_VERSION = Version.V5_3_3;
 
+/** The name Java prints for an MQVersion ordinal (`V5_3_3`, MQVersion.getVersionDesc); the number when unknown. */
+export function versionName(ordinal: number): string {
+  for (const [name, value] of Object.entries(Version)) if (value === ordinal) return name;
+  return String(ordinal);
+}
+
 /** `flag` bits (reference §1.4). */
 export const FLAG_RESPONSE = 0x1;
 export const FLAG_ONEWAY = 0x2;
